@@ -1,0 +1,152 @@
+/*
+ * quiesce — the threaded RCU runtime: domains, readers, writers.
+ *
+ * A qs_domain owns a reader registry, a callback queue and (once the first
+ * callback is queued) one worker thread that runs grace periods and invokes
+ * callbacks. Create and destroy as many domains as you like; nothing runs
+ * before the first call into a domain.
+ *
+ * Setup calls return 0 or a negative errno. Read-side fast paths return
+ * void; their inline versions live in <quiesce/read.h>, and the exported
+ * functions declared here are their out-of-line twins (for FFM, JNA and
+ * callers that cannot inline).
+ *
+ * This header is read by jextract: no static inline functions and no
+ * function-like macros here.
+ */
+#ifndef QUIESCE_DOMAIN_H
+#define QUIESCE_DOMAIN_H
+
+#include <stdint.h>
+#include <quiesce/engine.h>
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+typedef struct qs_domain qs_domain;
+
+/*
+ * A registered reader. Allocated by qs_reader_new, owned by one thread at a
+ * time. Field groups by who writes them:
+ *   - the owning thread only: depth, slow_unlocks;
+ *   - the owner (lock/unlock) and read by the writer: ctr;
+ *   - the writer sets, the owner clears: waiting;
+ *   - set once at registration: gp_ctr, fence_mode, domain.
+ * Its layout is part of the ABI (the Java FFM backend runs the read-side
+ * fast path on it directly); qs_layout_* in <quiesce/layout.h> exports it.
+ */
+typedef struct qs_reader {
+    uint64_t ctr;                  /* atomic: 0 outside, gp_ctr snapshot inside */
+    uint32_t depth;                /* nesting depth; owner only */
+    uint32_t waiting;              /* atomic: non-zero = wake the writer on unlock */
+    const uint64_t *gp_ctr;        /* the domain's gp_ctr (atomic, read-only here) */
+    uint32_t fence_mode;           /* a qs_fence_mode, fixed at registration */
+    uint32_t reserved;
+    uint64_t slow_unlocks;         /* atomic, owner writes: slow-path unlocks */
+    qs_domain *domain;
+    void *runtime;                 /* private to the runtime */
+} qs_reader;
+
+/* How the read side orders its ctr store before later loads. */
+typedef enum qs_fence_mode {
+    /* The writer issues membarrier(2) private-expedited: the read side
+     * needs only a compiler barrier. */
+    QS_FENCE_MEMBARRIER = 0,
+    /* No membarrier: the read side issues a full fence. */
+    QS_FENCE_FULL = 1
+} qs_fence_mode;
+
+typedef struct qs_domain_config {
+    qs_params params;
+    /* 1 (default): use membarrier(2) when the kernel offers it;
+     * 0: always use full fences on the read side. */
+    int32_t use_membarrier;
+    uint32_t reserved;
+} qs_domain_config;
+
+/* Defaults for `policy` (QEMU's 10 ms / 5 polls / 30 callbacks). */
+int qs_domain_config_init(qs_domain_config *cfg, int32_t policy);
+
+/* Create a domain. cfg may be NULL (FQS defaults). Returns 0 or
+ * -EINVAL (bad config), -ENOMEM. */
+int qs_domain_new(const qs_domain_config *cfg, qs_domain **out);
+/* Run every queued callback, stop the worker and free the domain.
+ * Returns -EBUSY (and changes nothing) while readers are registered, or
+ * when called from a callback running on this domain's worker. */
+int qs_domain_free(qs_domain *dom);
+/* The domain the QEMU-compatible names use (created on first use with
+ * FQS defaults; never freed). */
+qs_domain *qs_domain_default(void);
+/* The effective fence mode readers of this domain use. */
+int32_t qs_domain_fence_mode(const qs_domain *dom);
+
+/* ---------------------------------------------------------- readers */
+
+/* Allocate and register a reader for the calling thread. Returns 0 or
+ * -ENOMEM, -EINVAL. A thread may hold one reader per domain. */
+int qs_reader_new(qs_domain *dom, qs_reader **out);
+/* Unregister and free. Returns -EBUSY inside a section (nothing changes),
+ * -EINVAL for NULL. */
+int qs_reader_free(qs_reader *r);
+/* The calling thread's reader for `dom`, or NULL. */
+qs_reader *qs_reader_self(qs_domain *dom);
+
+/* Out-of-line twins of the inline read side (see <quiesce/read.h>). */
+void qs_read_lock_fn(qs_reader *r);
+void qs_read_unlock_fn(qs_reader *r);
+/* The unlock slow path: clear `waiting`, count, wake the writer. Called by
+ * the inline unlock (and by FFM code) when `waiting` was seen set. */
+void qs_read_unlock_slow(qs_reader *r);
+
+/* Force notifiers: run on the writer's thread when a GP this reader blocks
+ * enters the force-quiescent state (LEGACY: while draining). They must be
+ * quick and must not call into the domain. */
+typedef void (*qs_notify_fn)(qs_reader *r, void *opaque);
+typedef struct qs_notifier {
+    qs_notify_fn fn;
+    void *opaque;
+    struct qs_notifier *next;   /* private */
+} qs_notifier;
+/* Returns 0, -EINVAL (NULL or fn NULL), -EEXIST (already added). */
+int qs_notifier_add(qs_reader *r, qs_notifier *n);
+/* Returns 0 or -ENOENT. */
+int qs_notifier_remove(qs_reader *r, qs_notifier *n);
+
+/* ---------------------------------------------------------- writers */
+
+/* Wait for a grace period (expedited: FQS at once under the FQS policy).
+ * Returns 0, or -EDEADLK when the calling thread is inside a read section
+ * of `dom` (nothing happens then). */
+int qs_synchronize(qs_domain *dom);
+
+/* An intrusive callback head, embedded in the object to reclaim. */
+typedef struct qs_head qs_head;
+typedef void (*qs_cb_fn)(qs_head *head);
+struct qs_head {
+    qs_head *next;   /* private: queue link (atomic) */
+    qs_cb_fn fn;
+};
+
+/* Queue `fn(head)` to run once after a grace period, on the worker, in
+ * FIFO order. Wait-free for the caller except the first call, which
+ * starts the worker. Returns 0 or -EINVAL (NULL), -EAGAIN (the worker
+ * could not be started; nothing was queued), -ESHUTDOWN (domain being
+ * freed). */
+int qs_call(qs_domain *dom, qs_head *head, qs_cb_fn fn);
+/* Return once every callback queued before this call has run. Returns 0,
+ * -EDEADLK (called inside a read section of dom, or from the worker). */
+int qs_drain(qs_domain *dom);
+/* Ask the current (or next) GP to enter FQS and wake the worker. */
+void qs_force(qs_domain *dom);
+
+/* Counters; `out` is a snapshot. */
+void qs_stats_get(qs_domain *dom, qs_stats *out);
+/* Latency percentile (0..100) from the GP-latency histogram, in ns (the
+ * upper bound of the bucket holding it); 0 if no GP completed. */
+uint64_t qs_stats_gp_percentile_ns(const qs_stats *s, double pct);
+
+#ifdef __cplusplus
+}
+#endif
+#endif /* QUIESCE_DOMAIN_H */
