@@ -70,6 +70,13 @@ void qs_gp_begin(qs_gp *gp, int32_t expedited)
     gp->expedited = expedited ? 1 : 0;
 }
 
+void qs_gp_expedite(qs_gp *gp)
+{
+    if (gp->state != QS_GP_IDLE) {
+        gp->expedited = 1;
+    }
+}
+
 int32_t qs_gp_arms(const qs_gp *gp)
 {
     return gp->state == QS_GP_FORCED || gp->state == QS_GP_LEGACY;

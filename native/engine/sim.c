@@ -15,6 +15,12 @@
  *     decision;
  *   - a poll sleep ends on POLL_ELAPSED, or early on FORCE or DRAIN (FQS
  *     policy); an early end counts as a poll;
+ *   - DRAIN also sets the GP event, waking a writer blocked on it (both
+ *     policies). Under LEGACY this is what lets the drain's in-scan kick
+ *     reach a reader that blocks a GP already waiting: before the seed
+ *     the drain relied on some other reader's unlock to trigger a rescan,
+ *     and with a single busy reader it would wait forever. Under FQS the
+ *     rescan changes nothing observable (notifiers fire on entry only);
  *   - LEGACY pre-polls end only on POLL_ELAPSED (as before the seed);
  *   - a reader's slow-path unlock wakes a writer blocked on the GP event.
  */
@@ -346,6 +352,9 @@ int qs_sim_step(qs_sim *sim, int32_t kind, int32_t arg, qs_sim_effects *out)
         enqueue(sim);
         s->draining++;
         if (s->writer == QS_SIM_W_IDLE) {
+            writer_run(sim, &eff);
+        } else if (s->writer == QS_SIM_W_EVENT_WAIT) {
+            s->gp_event_set = 1;
             writer_run(sim, &eff);
         } else if (fqs_policy) {
             interrupt_poll(sim, &eff);

@@ -168,6 +168,19 @@ static void test_arming_and_legacy_kicks(void)
     CHECK_EQ("forced arms", qs_gp_arms(&gp), 1);
     CHECK_EQ("forced still no in-scan kick", qs_gp_notifies_in_scan(&gp, &drain), 0);
 
+    /* A synchronize() joining a normal GP expedites it. */
+    qs_gp_init(&gp, &p);
+    qs_gp_expedite(&gp);
+    CHECK_EQ("idle GP is not expedited", gp.expedited, 0);
+    qs_gp_begin(&gp, 0);
+    qs_gp_input one = {1, 0, 0, 0};
+    CHECK_EQ("normal sleeps", qs_gp_after_scan(&gp, &one), QS_GP_ACT_SLEEP);
+    qs_gp_expedite(&gp);
+    CHECK_EQ("joined: forces", qs_gp_after_scan(&gp, &one), QS_GP_ACT_FORCE);
+    CHECK_EQ("cause", gp.cause, QS_FQS_EXPEDITED);
+    qs_gp_end(&gp);
+    CHECK_EQ("end clears", gp.expedited, 0);
+
     p = params(QS_POLICY_LEGACY);
     qs_gp_init(&gp, &p);
     qs_gp_begin(&gp, 0);

@@ -153,6 +153,24 @@ static void test_legacy_drain_kicks(void)
     CHECK_EQ("draining", s.draining, 0);
     CHECK_EQ("drains", s.stats.drains, 1);
     qs_sim_free(sim);
+
+    /* A drain that starts while the GP already waits on the event wakes
+     * it, and the rescan kicks the blocking reader. */
+    sim = new_sim(QS_POLICY_LEGACY);
+    step(sim, QS_EV_REGISTER, 1);
+    step(sim, QS_EV_LOCK, 1);
+    step(sim, QS_EV_CALL, 0);
+    for (int i = 0; i < 5; i++) {
+        e = step(sim, QS_EV_POLL_ELAPSED, 0);
+    }
+    CHECK_EQ("waiting, not kicked", e.notified_mask, 0);
+    CHECK_EQ("event wait", st(sim).writer, QS_SIM_W_EVENT_WAIT);
+    e = step(sim, QS_EV_DRAIN, 0);
+    CHECK_EQ("late drain kicks", e.notified_mask, 1u << 1);
+    CHECK_EQ("still waiting", st(sim).writer, QS_SIM_W_EVENT_WAIT);
+    e = step(sim, QS_EV_UNLOCK, 1);
+    CHECK_EQ("callback and marker (one batch each)", e.cbs_run, 1);
+    qs_sim_free(sim);
 }
 
 /* FQS: each trigger is recorded. */

@@ -72,8 +72,9 @@ int qs_domain_config_init(qs_domain_config *cfg, int32_t policy);
  * -EINVAL (bad config), -ENOMEM. */
 int qs_domain_new(const qs_domain_config *cfg, qs_domain **out);
 /* Run every queued callback, stop the worker and free the domain.
- * Returns -EBUSY (and changes nothing) while readers are registered, or
- * when called from a callback running on this domain's worker. */
+ * Returns -EBUSY (and changes nothing) while readers are registered, when
+ * called from a callback running on this domain's worker, or for the
+ * default domain. Must not race with other calls on `dom`. */
 int qs_domain_free(qs_domain *dom);
 /* The domain the QEMU-compatible names use (created on first use with
  * FQS defaults; never freed). */
@@ -84,7 +85,8 @@ int32_t qs_domain_fence_mode(const qs_domain *dom);
 /* ---------------------------------------------------------- readers */
 
 /* Allocate and register a reader for the calling thread. Returns 0 or
- * -ENOMEM, -EINVAL. A thread may hold one reader per domain. */
+ * -ENOMEM, -EINVAL (NULL), -EEXIST (the calling thread already has a
+ * reader for `dom`: a thread may hold one reader per domain). */
 int qs_reader_new(qs_domain *dom, qs_reader **out);
 /* Unregister and free. Returns -EBUSY inside a section (nothing changes),
  * -EINVAL for NULL. */
@@ -116,8 +118,10 @@ int qs_notifier_remove(qs_reader *r, qs_notifier *n);
 /* ---------------------------------------------------------- writers */
 
 /* Wait for a grace period (expedited: FQS at once under the FQS policy).
- * Returns 0, or -EDEADLK when the calling thread is inside a read section
- * of `dom` (nothing happens then). */
+ * Concurrent callers (and the worker) share grace periods: each returns
+ * after a full GP that began after its call. Returns 0, -EINVAL (NULL),
+ * or -EDEADLK when the calling thread is inside a read section of `dom`
+ * (nothing happens then). */
 int qs_synchronize(qs_domain *dom);
 
 /* An intrusive callback head, embedded in the object to reclaim. */
@@ -135,7 +139,8 @@ struct qs_head {
  * freed). */
 int qs_call(qs_domain *dom, qs_head *head, qs_cb_fn fn);
 /* Return once every callback queued before this call has run. Returns 0,
- * -EDEADLK (called inside a read section of dom, or from the worker). */
+ * -EDEADLK (called inside a read section of dom, or from the worker),
+ * -EAGAIN (the worker could not be started). */
 int qs_drain(qs_domain *dom);
 /* Ask the current (or next) GP to enter FQS and wake the worker. */
 void qs_force(qs_domain *dom);

@@ -120,6 +120,9 @@ typedef struct qs_gp {
 int qs_gp_init(qs_gp *gp, const qs_params *params);
 /* A GP begins (gp_ctr was just advanced). */
 void qs_gp_begin(qs_gp *gp, int32_t expedited);
+/* A direct synchronize() caller joined the GP in progress: from the next
+ * decision on it counts as expedited (FQS policy: forces at once). */
+void qs_gp_expedite(qs_gp *gp);
 /* Before a scan: 1 if the writer must reset the GP event and set
  * `waiting` on every remaining reader first (FORCED, LEGACY), else 0. */
 int32_t qs_gp_arms(const qs_gp *gp);

@@ -1,0 +1,151 @@
+/*
+ * The domain and reader records as the runtime sees them. Shared by
+ * domain.c (everything) and fork.c (the atfork handlers).
+ */
+#ifndef QUIESCE_RUNTIME_DOMAIN_IMPL_H
+#define QUIESCE_RUNTIME_DOMAIN_IMPL_H
+
+#include <pthread.h>
+#include <stdatomic.h>
+#include <stdint.h>
+
+#include <quiesce/domain.h>
+#include <quiesce/engine.h>
+
+#include "event.h"
+#include "internal.h"
+#include "queue.h"
+
+/* A circular doubly linked list link; the list head is a sentinel link. */
+typedef struct qs_link {
+    struct qs_link *prev;
+    struct qs_link *next;
+} qs_link;
+
+/*
+ * A reader as allocated: the public record first (so its hot fields, ctr
+ * and waiting, share the first cache line with nothing else), then the
+ * runtime's bookkeeping on the next line.
+ */
+typedef struct qs_reader_rt {
+    qs_reader pub;
+    /* All below: guarded by the domain's registry_mutex. */
+    _Alignas(QS_CACHE_LINE) qs_link reg;   /* in dom->registry */
+    qs_link chk;                           /* in dom->to_check while in_check */
+    int in_check;
+    pthread_t owner;                       /* the registering thread */
+    qs_notifier *notifiers;                /* force notifiers, newest first */
+} qs_reader_rt;
+
+/* Counters. Every field is updated with relaxed atomic adds (or stores by
+ * the single writer) and read one by one by qs_stats_get; a snapshot is
+ * not atomic across fields. */
+typedef struct qs_stats_counters {
+    _Atomic uint64_t gps;
+    _Atomic uint64_t gps_fqs;
+    _Atomic uint64_t fqs_by_cause[QS_FQS_CAUSES];
+    _Atomic uint64_t polls;
+    _Atomic uint64_t notifier_calls;
+    _Atomic uint64_t callbacks_run;  /* worker only */
+    _Atomic uint64_t drains;
+    _Atomic uint64_t forces;
+    _Atomic uint64_t syncs;
+    _Atomic uint64_t gp_lat_max_ns;
+    _Atomic uint64_t gp_lat_sum_ns;
+    _Atomic uint64_t gp_lat_hist[64];
+} qs_stats_counters;
+
+enum qs_worker_run {
+    QS_WORKER_STOPPED = 0, /* no thread (never started, joined, or fork child) */
+    QS_WORKER_RUNNING = 1
+};
+
+struct qs_domain {
+    /* The grace-period counter, alone on its cache line: every reader
+     * loads it on its outermost lock; the writer stores it once per GP,
+     * under registry_mutex. Accessed atomically (QS_ATOMIC_U64). */
+    _Alignas(QS_CACHE_LINE) uint64_t gp_ctr;
+
+    /* Fixed at creation. */
+    _Alignas(QS_CACHE_LINE) qs_domain_config cfg;
+    int32_t fence_mode; /* qs_fence_mode readers of this domain use */
+
+    /*
+     * Mutexes. Nesting order, outermost first:
+     *     fork.c domains_lock -> sync_mutex -> gp_lock -> registry_mutex
+     *                                                  -> worker_mutex
+     * In normal operation at most sync_mutex + registry_mutex are held
+     * together (by the GP writer); gp_lock and worker_mutex are leaves,
+     * and only the fork handlers take all of them, in this order.
+     * Callbacks run with no mutex held; force notifiers run with
+     * sync_mutex and registry_mutex held, which is why they must not call
+     * into a domain.
+     */
+    pthread_mutex_t sync_mutex;     /* held while a GP executes; gp */
+    pthread_mutex_t gp_lock;        /* GP sharing: gp_started, gp_completed,
+                                       gp_running, expedite_waiters */
+    pthread_cond_t gp_cond;         /* with gp_lock: a GP completed */
+    pthread_mutex_t registry_mutex; /* registry, to_check, nreaders, notifier
+                                       lists, slow_unlocks_gone */
+    pthread_mutex_t worker_mutex;   /* worker_state, worker_thread */
+
+    /* registry_mutex */
+    qs_link registry;       /* every registered reader (qs_reader_rt.reg) */
+    qs_link to_check;       /* readers the running GP still waits for */
+    uint32_t nreaders;
+    uint64_t slow_unlocks_gone; /* slow_unlocks of readers already freed */
+
+    /* sync_mutex */
+    qs_gp gp;               /* the writer machine (engine/gp.c) */
+
+    /* gp_lock */
+    uint64_t gp_started;    /* GPs claimed so far (numbered from 1) */
+    uint64_t gp_completed;  /* number of the last GP completed */
+    int gp_running;         /* a claimed GP has not completed yet */
+    uint32_t expedite_waiters; /* expedited callers waiting for a GP */
+
+    qs_event gp_event;      /* set by a reader's slow-path unlock (and by
+                               drain); the writer blocks on it in
+                               FORCED/LEGACY state */
+    qs_event wake_event;    /* set by force() and drain(): cuts a
+                               normal-state poll sleep short */
+    qs_event work_event;    /* set by call() and by shutdown: the worker
+                               waits on it for work */
+
+    qs_queue queue;
+
+    /* Written by every qs_call (producers' cache line). */
+    _Alignas(QS_CACHE_LINE) _Atomic uint32_t pending; /* pushed, and not yet
+                                   run by the worker (it subtracts each batch
+                                   after invoking it) */
+    _Atomic uint64_t callbacks_queued;
+
+    _Alignas(QS_CACHE_LINE) _Atomic uint32_t draining; /* drains in progress */
+    _Atomic uint32_t forced;    /* force() since the last GP ended */
+    atomic_int expedite_now;    /* an expedited caller waits for the
+                                   running GP: expedite it */
+    atomic_int closing;         /* qs_domain_free began: call() fails */
+    atomic_int worker_started;  /* fast check for qs_call (release/acquire) */
+    atomic_int worker_stop;     /* asks the worker to exit when idle */
+
+    /* worker_mutex */
+    int worker_state;           /* enum qs_worker_run */
+    pthread_t worker_thread;
+
+    qs_stats_counters st;
+
+    /* fork.c domains_lock */
+    struct qs_domain *fork_prev;
+    struct qs_domain *fork_next;
+};
+
+/* fork.c: keep the list of live domains the atfork handlers walk. */
+QS_INTERNAL void qs_fork_track(qs_domain *dom);
+QS_INTERNAL void qs_fork_untrack(qs_domain *dom);
+
+/* domain.c: the per-domain halves of the atfork handlers. */
+QS_INTERNAL void qs_domain_fork_prepare(qs_domain *dom);
+QS_INTERNAL void qs_domain_fork_parent(qs_domain *dom);
+QS_INTERNAL void qs_domain_fork_child(qs_domain *dom);
+
+#endif /* QUIESCE_RUNTIME_DOMAIN_IMPL_H */

@@ -1,0 +1,214 @@
+/*
+ * qs_layout_*: the compiled library's own sizeof/offsetof of every public
+ * struct, so bindings (jextract, JNA, the FFM read side) can be checked
+ * against the real ABI rather than against a copy of the headers.
+ *
+ * Keep the table in step with engine.h and domain.h: add a row for every
+ * field of every public struct.
+ */
+#include <stddef.h>
+#include <string.h>
+
+#include <quiesce/domain.h>
+#include <quiesce/engine.h>
+#include <quiesce/layout.h>
+
+#define QS_VERSION_STRING "0.1.0"
+
+typedef struct field_row {
+    const char *name;
+    int64_t offset;
+} field_row;
+
+typedef struct struct_row {
+    const char *name;
+    int64_t size;
+    const field_row *fields;
+    size_t nfields;
+} struct_row;
+
+/* One field row of struct `T`. */
+#define FIELD(T, f) { #f, (int64_t)offsetof(T, f) }
+
+static const field_row params_fields[] = {
+    FIELD(qs_params, policy),
+    FIELD(qs_params, poll_limit),
+    FIELD(qs_params, cb_threshold),
+    FIELD(qs_params, reserved),
+    FIELD(qs_params, poll_period_ns),
+};
+
+static const field_row gp_input_fields[] = {
+    FIELD(qs_gp_input, remaining),
+    FIELD(qs_gp_input, pending),
+    FIELD(qs_gp_input, draining),
+    FIELD(qs_gp_input, forced),
+};
+
+static const field_row gp_fields[] = {
+    FIELD(qs_gp, params),
+    FIELD(qs_gp, state),
+    FIELD(qs_gp, cause),
+    FIELD(qs_gp, polls),
+    FIELD(qs_gp, expedited),
+};
+
+static const field_row worker_fields[] = {
+    FIELD(qs_worker, params),
+    FIELD(qs_worker, state),
+    FIELD(qs_worker, prepolls),
+    FIELD(qs_worker, batch),
+    FIELD(qs_worker, reserved),
+};
+
+static const field_row sim_reader_fields[] = {
+    FIELD(qs_sim_reader, registered),
+    FIELD(qs_sim_reader, depth),
+    FIELD(qs_sim_reader, ctr),
+    FIELD(qs_sim_reader, waiting),
+    FIELD(qs_sim_reader, in_wait_list),
+    FIELD(qs_sim_reader, slow_unlocks),
+    FIELD(qs_sim_reader, notified),
+};
+
+static const field_row stats_fields[] = {
+    FIELD(qs_stats, gps),
+    FIELD(qs_stats, gps_fqs),
+    FIELD(qs_stats, fqs_by_cause),
+    FIELD(qs_stats, polls),
+    FIELD(qs_stats, slow_unlocks),
+    FIELD(qs_stats, notifier_calls),
+    FIELD(qs_stats, callbacks_queued),
+    FIELD(qs_stats, callbacks_run),
+    FIELD(qs_stats, drains),
+    FIELD(qs_stats, forces),
+    FIELD(qs_stats, syncs),
+    FIELD(qs_stats, gp_lat_max_ns),
+    FIELD(qs_stats, gp_lat_sum_ns),
+    FIELD(qs_stats, gp_lat_hist),
+};
+
+static const field_row sim_state_fields[] = {
+    FIELD(qs_sim_state, gp_ctr),
+    FIELD(qs_sim_state, writer),
+    FIELD(qs_sim_state, owner),
+    FIELD(qs_sim_state, gp),
+    FIELD(qs_sim_state, worker),
+    FIELD(qs_sim_state, gp_event_set),
+    FIELD(qs_sim_state, pending),
+    FIELD(qs_sim_state, draining),
+    FIELD(qs_sim_state, forced),
+    FIELD(qs_sim_state, sync_pending),
+    FIELD(qs_sim_state, reserved),
+    FIELD(qs_sim_state, next_cb_id),
+    FIELD(qs_sim_state, last_cb_run),
+    FIELD(qs_sim_state, run_hash),
+    FIELD(qs_sim_state, readers),
+    FIELD(qs_sim_state, stats),
+};
+
+static const field_row sim_effects_fields[] = {
+    FIELD(qs_sim_effects, rc),
+    FIELD(qs_sim_effects, cbs_run),
+    FIELD(qs_sim_effects, notified_mask),
+    FIELD(qs_sim_effects, gps_ended),
+    FIELD(qs_sim_effects, slow_unlock),
+    FIELD(qs_sim_effects, drains_done),
+};
+
+static const field_row domain_config_fields[] = {
+    FIELD(qs_domain_config, params),
+    FIELD(qs_domain_config, use_membarrier),
+    FIELD(qs_domain_config, reserved),
+};
+
+static const field_row reader_fields[] = {
+    FIELD(qs_reader, ctr),
+    FIELD(qs_reader, depth),
+    FIELD(qs_reader, waiting),
+    FIELD(qs_reader, gp_ctr),
+    FIELD(qs_reader, fence_mode),
+    FIELD(qs_reader, reserved),
+    FIELD(qs_reader, slow_unlocks),
+    FIELD(qs_reader, domain),
+    FIELD(qs_reader, runtime),
+};
+
+static const field_row notifier_fields[] = {
+    FIELD(qs_notifier, fn),
+    FIELD(qs_notifier, opaque),
+    FIELD(qs_notifier, next),
+};
+
+static const field_row head_fields[] = {
+    FIELD(qs_head, next),
+    FIELD(qs_head, fn),
+};
+
+/* One struct row: its name, size and field table. */
+#define STRUCT(T, rows) { #T, (int64_t)sizeof(T), rows, sizeof(rows) / sizeof(rows[0]) }
+
+static const struct_row structs[] = {
+    STRUCT(qs_params, params_fields),
+    STRUCT(qs_gp_input, gp_input_fields),
+    STRUCT(qs_gp, gp_fields),
+    STRUCT(qs_worker, worker_fields),
+    STRUCT(qs_sim_reader, sim_reader_fields),
+    STRUCT(qs_stats, stats_fields),
+    STRUCT(qs_sim_state, sim_state_fields),
+    STRUCT(qs_sim_effects, sim_effects_fields),
+    STRUCT(qs_domain_config, domain_config_fields),
+    STRUCT(qs_reader, reader_fields),
+    STRUCT(qs_notifier, notifier_fields),
+    STRUCT(qs_head, head_fields),
+};
+
+#define NSTRUCTS ((int32_t)(sizeof(structs) / sizeof(structs[0])))
+
+static const struct_row *find_struct(const char *type)
+{
+    if (type == NULL) {
+        return NULL;
+    }
+    for (int32_t i = 0; i < NSTRUCTS; i++) {
+        if (strcmp(structs[i].name, type) == 0) {
+            return &structs[i];
+        }
+    }
+    return NULL;
+}
+
+int64_t qs_layout_sizeof(const char *type)
+{
+    const struct_row *s = find_struct(type);
+    return s != NULL ? s->size : -1;
+}
+
+int64_t qs_layout_offsetof(const char *type, const char *field)
+{
+    const struct_row *s = find_struct(type);
+    if (s == NULL || field == NULL) {
+        return -1;
+    }
+    for (size_t i = 0; i < s->nfields; i++) {
+        if (strcmp(s->fields[i].name, field) == 0) {
+            return s->fields[i].offset;
+        }
+    }
+    return -1;
+}
+
+int32_t qs_layout_count(void)
+{
+    return NSTRUCTS;
+}
+
+const char *qs_layout_name(int32_t i)
+{
+    return i >= 0 && i < NSTRUCTS ? structs[i].name : NULL;
+}
+
+const char *qs_version(void)
+{
+    return QS_VERSION_STRING;
+}

@@ -1,0 +1,191 @@
+/*
+ * qemu_compat: code written with QEMU's names compiles against
+ * <quiesce/qemu-rcu.h> and behaves: register/unregister, nested
+ * rcu_read_lock, both scope guards (the section ends with the scope, also
+ * on early exit), qatomic_rcu_read/set, call_rcu with a type-checked
+ * callback, call_rcu1, drain_call_rcu ordering, synchronize_rcu, a
+ * force_rcu notifier that kicks a busy reader, force_rcu, and automatic
+ * registration (and unregistration at exit) of a thread that never
+ * called rcu_register_thread.
+ */
+#define _GNU_SOURCE
+#include <pthread.h>
+#include <stdatomic.h>
+#include <time.h>
+
+#include <quiesce/qemu-rcu.h>
+
+#include "check.h"
+
+typedef struct Conf {
+    struct rcu_head rcu; /* first, as call_rcu requires */
+    int value;
+} Conf;
+
+static Conf *conf;
+static atomic_int freed;
+static atomic_int freed1;
+
+static void conf_free(Conf *c)
+{
+    atomic_fetch_add(&freed, 1);
+    free(c);
+}
+
+static void conf_free1(struct rcu_head *h)
+{
+    atomic_fetch_add(&freed1, 1);
+    free(QS_CONTAINER_OF(h, Conf, rcu));
+}
+
+static int depth_of_self(void)
+{
+    return (int)qs_compat_reader->depth;
+}
+
+static int guarded_early_return(int x)
+{
+    RCU_READ_LOCK_GUARD();
+    if (x > 0) {
+        return depth_of_self();
+    }
+    return -1;
+}
+
+/* ---- a busy reader kicked by its force_rcu notifier ---- */
+
+static atomic_int kick;
+static atomic_int inside;
+static atomic_int notified;
+
+static void on_force(Notifier *n, void *data)
+{
+    (void)n;
+    CHECK(data == NULL);
+    atomic_fetch_add(&notified, 1);
+    atomic_store(&kick, 1);
+}
+
+static void *busy_reader(void *arg)
+{
+    (void)arg;
+    rcu_register_thread();
+    Notifier n = { .notify = on_force };
+    rcu_add_force_rcu_notifier(&n);
+    rcu_read_lock();
+    atomic_store(&inside, 1);
+    while (!atomic_load(&kick)) {
+        sched_yield();
+    }
+    rcu_read_unlock();
+    rcu_remove_force_rcu_notifier(&n);
+    rcu_unregister_thread();
+    return NULL;
+}
+
+/* ---- a thread that never registers explicitly ---- */
+
+static void *lazy_reader(void *arg)
+{
+    (void)arg;
+    CHECK(qs_compat_reader == NULL);
+    WITH_RCU_READ_LOCK_GUARD() {
+        Conf *c = qatomic_rcu_read(&conf);
+        CHECK(c != NULL && c->value >= 1);
+    }
+    CHECK(qs_compat_reader != NULL);
+    /* Exits registered: the thread-exit destructor unregisters it. */
+    return NULL;
+}
+
+int main(void)
+{
+    qs_domain *dom = qs_domain_default();
+    CHECK(dom != NULL);
+    CHECK(qs_domain_default() == dom);
+    CHECK_EQ(qs_domain_free(dom), -EBUSY);
+
+    rcu_register_thread();
+    rcu_register_thread(); /* idempotent */
+    CHECK(qs_compat_reader != NULL);
+    CHECK(qs_reader_self(dom) == qs_compat_reader);
+
+    Conf *c0 = calloc(1, sizeof(*c0));
+    c0->value = 1;
+    qatomic_rcu_set(&conf, c0);
+
+    rcu_read_lock();
+    rcu_read_lock();
+    CHECK_EQ(depth_of_self(), 2);
+    CHECK_EQ(qatomic_rcu_read(&conf)->value, 1);
+    rcu_read_unlock();
+    rcu_read_unlock();
+    CHECK_EQ(depth_of_self(), 0);
+
+    CHECK_EQ(guarded_early_return(1), 1);
+    CHECK_EQ(depth_of_self(), 0);
+    WITH_RCU_READ_LOCK_GUARD() {
+        CHECK_EQ(depth_of_self(), 1);
+        WITH_RCU_READ_LOCK_GUARD() {
+            CHECK_EQ(depth_of_self(), 2);
+        }
+        CHECK_EQ(depth_of_self(), 1);
+    }
+    CHECK_EQ(depth_of_self(), 0);
+
+    /* Replace and reclaim with both call flavours and synchronize. */
+    for (int i = 2; i <= 50; i++) {
+        Conf *n = calloc(1, sizeof(*n));
+        n->value = i;
+        Conf *old = qs_rcu_exchange(&conf, n);
+        if (i % 3 == 0) {
+            call_rcu(old, conf_free, rcu);
+        } else if (i % 3 == 1) {
+            call_rcu1(&old->rcu, conf_free1);
+        } else {
+            synchronize_rcu();
+            free(old);
+        }
+    }
+    drain_call_rcu();
+    /* i = 2..50: 16 multiples of 3 (call_rcu), 16 with i % 3 == 1. */
+    CHECK_EQ(atomic_load(&freed), 16);
+    CHECK_EQ(atomic_load(&freed1), 16);
+
+    /* Automatic registration and exit-time unregistration. */
+    qs_stats before;
+    qs_stats_get(dom, &before);
+    pthread_t t;
+    CHECK_OK(pthread_create(&t, NULL, lazy_reader, NULL));
+    pthread_join(t, NULL);
+
+    /* force_rcu notifiers: a busy reader is kicked by a GP that enters
+     * FQS (synchronize_rcu is expedited). */
+    CHECK_OK(pthread_create(&t, NULL, busy_reader, NULL));
+    while (!atomic_load(&inside)) {
+        sched_yield();
+    }
+    force_rcu();
+    synchronize_rcu();
+    pthread_join(t, NULL);
+    CHECK(atomic_load(&notified) >= 1);
+
+    qs_stats st;
+    qs_stats_get(dom, &st);
+    CHECK(st.forces >= 1);
+    CHECK(st.drains >= 1);
+    CHECK(st.notifier_calls >= 1);
+
+    rcu_unregister_thread();
+    CHECK(qs_compat_reader == NULL);
+    CHECK(qs_reader_self(dom) == NULL);
+    /* Every thread is gone or unregistered: GPs have no one to wait for. */
+    synchronize_rcu();
+    Conf *last = qs_rcu_exchange(&conf, NULL);
+    call_rcu(last, conf_free, rcu);
+    drain_call_rcu();
+    CHECK_EQ(atomic_load(&freed), 17);
+    printf("qemu_compat: OK (%llu GPs, %llu FQS)\n", (unsigned long long)st.gps,
+           (unsigned long long)st.gps_fqs);
+    return 0;
+}
