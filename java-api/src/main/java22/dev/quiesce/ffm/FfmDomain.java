@@ -1,0 +1,137 @@
+package dev.quiesce.ffm;
+
+import dev.quiesce.ErrorCode;
+import dev.quiesce.bindings.Quiesce;
+import dev.quiesce.bindings.qs_head;
+import dev.quiesce.bindings.qs_stats;
+import dev.quiesce.spi.BackendDomain;
+import dev.quiesce.spi.BackendReader;
+import dev.quiesce.spi.RawStats;
+import java.lang.foreign.Arena;
+import java.lang.foreign.Linker;
+import java.lang.foreign.MemorySegment;
+import java.lang.foreign.ValueLayout;
+import java.lang.invoke.MethodHandle;
+
+/**
+ * One {@code qs_domain} reached through FFM.
+ *
+ * <p>The domain pointer handed to downcalls lives in a shared arena: the
+ * linker keeps that arena acquired for the length of each downcall, so
+ * {@link #close()} cannot free the domain under a {@code qs_synchronize},
+ * {@code qs_drain} or {@code qs_call} still running on another thread (it
+ * waits for them), and calls that come later fail with an
+ * {@link IllegalStateException} instead of touching freed memory.
+ */
+final class FfmDomain implements BackendDomain {
+
+    private static final Linker LINKER = Linker.nativeLinker();
+    /* Tiny downcalls that neither block nor call back: no thread-state transition. */
+    private static final MethodHandle FORCE = LINKER.downcallHandle(Quiesce.qs_force$address(),
+            Quiesce.qs_force$descriptor(), Linker.Option.critical(false));
+    private static final MethodHandle STATS_GET = LINKER.downcallHandle(Quiesce.qs_stats_get$address(),
+            Quiesce.qs_stats_get$descriptor(), Linker.Option.critical(false));
+
+    /* Global scope: for qs_domain_free only, after `arena` is closed. */
+    private final MemorySegment raw;
+    final Arena arena = Arena.ofShared();
+    /* The domain pointer, in `arena`. */
+    final MemorySegment dom;
+
+    FfmDomain(MemorySegment raw) {
+        this.raw = raw;
+        this.dom = raw.reinterpret(arena, null);
+    }
+
+    @Override
+    public BackendReader registerCurrentThread() {
+        MemorySegment rec;
+        try (Arena a = Arena.ofConfined()) {
+            MemorySegment out = a.allocate(Quiesce.C_POINTER);
+            ErrorCode.check(Quiesce.qs_reader_new(dom, out), "qs_reader_new");
+            rec = out.get(Quiesce.C_POINTER, 0);
+        }
+        return new FfmReadSide(this, rec);
+    }
+
+    @Override
+    public void synchronize() {
+        ErrorCode.check(Quiesce.qs_synchronize(dom), "qs_synchronize");
+    }
+
+    @Override
+    public void call(Runnable callback) {
+        MemorySegment head = FfmUpcalls.malloc(qs_head.sizeof());
+        FfmUpcalls.PENDING.put(head.address(), callback);
+        int rc;
+        try {
+            rc = Quiesce.qs_call(dom, head, FfmUpcalls.CALLBACK_STUB);
+        } catch (RuntimeException e) {
+            rc = Integer.MIN_VALUE;
+            FfmUpcalls.PENDING.remove(head.address());
+            FfmUpcalls.free(head);
+            throw e;
+        }
+        if (rc < 0) {
+            FfmUpcalls.PENDING.remove(head.address());
+            FfmUpcalls.free(head);
+            ErrorCode.check(rc, "qs_call");
+        }
+    }
+
+    @Override
+    public void drain() {
+        ErrorCode.check(Quiesce.qs_drain(dom), "qs_drain");
+    }
+
+    @Override
+    public void force() {
+        try {
+            FORCE.invokeExact(dom);
+        } catch (RuntimeException | Error e) {
+            throw e;
+        } catch (Throwable t) {
+            throw new AssertionError(t);
+        }
+    }
+
+    @Override
+    public RawStats stats() {
+        try (Arena a = Arena.ofConfined()) {
+            MemorySegment s = qs_stats.allocate(a);
+            try {
+                STATS_GET.invokeExact(dom, s);
+            } catch (RuntimeException | Error e) {
+                throw e;
+            } catch (Throwable t) {
+                throw new AssertionError(t);
+            }
+            return new RawStats(qs_stats.gps(s), qs_stats.gps_fqs(s),
+                    qs_stats.fqs_by_cause(s).toArray(ValueLayout.JAVA_LONG), qs_stats.polls(s),
+                    qs_stats.slow_unlocks(s), qs_stats.notifier_calls(s), qs_stats.callbacks_queued(s),
+                    qs_stats.callbacks_run(s), qs_stats.drains(s), qs_stats.forces(s), qs_stats.syncs(s),
+                    qs_stats.gp_lat_max_ns(s), qs_stats.gp_lat_sum_ns(s),
+                    qs_stats.gp_lat_hist(s).toArray(ValueLayout.JAVA_LONG));
+        }
+    }
+
+    @Override
+    public void close() {
+        // Wait for downcalls still running on other threads (they hold the
+        // arena acquired); the facade already refuses new ones.
+        for (;;) {
+            try {
+                arena.close();
+                break;
+            } catch (IllegalStateException inUse) {
+                try {
+                    Thread.sleep(1);
+                } catch (InterruptedException e) {
+                    Thread.currentThread().interrupt();
+                    throw new IllegalStateException("interrupted while waiting for calls on the domain to return", e);
+                }
+            }
+        }
+        ErrorCode.check(Quiesce.qs_domain_free(raw), "qs_domain_free");
+    }
+}
