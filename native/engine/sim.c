@@ -22,7 +22,10 @@
  *     and with a single busy reader it would wait forever. Under FQS the
  *     rescan changes nothing observable (notifiers fire on entry only);
  *   - LEGACY pre-polls end only on POLL_ELAPSED (as before the seed);
- *   - a reader's slow-path unlock wakes a writer blocked on the GP event.
+ *   - a reader's slow-path unlock wakes a writer blocked on the GP event;
+ *   - force() is answered by the end of a worker GP whose batch was taken
+ *     after the force() (a synchronize() GP does not answer it): a force
+ *     during a worker GP forces that GP and the next one.
  */
 #include <errno.h>
 #include <stdlib.h>
@@ -160,9 +163,13 @@ static void gp_finish(qs_sim *sim, qs_sim_effects *eff)
 {
     qs_gp_end(&sim->s.gp);
     sim->s.stats.gps++;
-    sim->s.forced = 0; /* this GP answered any force() before it ended */
     eff->gps_ended++;
     if (sim->s.owner == QS_SIM_OWNER_WORKER) {
+        /* The batch was taken when this GP began: it answers the force()
+         * calls made before that, not those made while it ran (their
+         * callers' callbacks may be in the next batch). */
+        sim->s.forced = sim->s.forced_late;
+        sim->s.forced_late = 0;
         qs_worker_gp_done(&sim->s.worker);
         for (uint32_t n = sim->s.worker.batch; n > 0; n--) {
             run_one(sim, eff);
@@ -365,6 +372,9 @@ int qs_sim_step(qs_sim *sim, int32_t kind, int32_t arg, qs_sim_effects *out)
         s->stats.forces++;
         if (fqs_policy) {
             s->forced = 1;
+            if (s->owner == QS_SIM_OWNER_WORKER) {
+                s->forced_late = 1;
+            }
             interrupt_poll(sim, &eff);
         }
         break;

@@ -425,7 +425,8 @@ static void wait_for_readers(qs_domain *dom, int expedited)
             .remaining = 0,
             .pending = atomic_load(&dom->pending),
             .draining = atomic_load(&dom->draining),
-            .forced = atomic_load(&dom->forced),
+            .forced = atomic_load(&dom->force_requests) !=
+                      atomic_load(&dom->force_answered),
         };
         int kick = qs_gp_notifies_in_scan(&dom->gp, &in);
 
@@ -531,8 +532,6 @@ static void gp_execute(qs_domain *dom, int expedited)
     }
     record_latency(dom, now_ns() - t0);
     stat_add(&dom->st.gps, 1);
-    /* This GP answered every force() made before it ended. */
-    atomic_store(&dom->forced, 0);
     pthread_mutex_unlock(&dom->registry_mutex);
     pthread_mutex_unlock(&dom->sync_mutex);
 }
@@ -603,6 +602,9 @@ static void *worker_main(void *arg)
     qs_worker_init(&w, &dom->cfg.params);
 
     for (;;) {
+        /* Read before pending (both seq_cst, pairs with qs_force): the
+         * force() calls this batch's GP answers. */
+        uint64_t forces_seen = atomic_load(&dom->force_requests);
         uint32_t pending = atomic_load(&dom->pending);
         int32_t act = qs_worker_next(&w, pending);
         if (act == QS_WORKER_ACT_WAIT_WORK) {
@@ -627,6 +629,9 @@ static void *worker_main(void *arg)
         }
         /* RUN_GP: a normal-state GP, then exactly `batch` callbacks. */
         gp_run(dom, 0);
+        /* Only the worker stores it; force() calls made after
+         * forces_seen stay unanswered and force the next GP. */
+        atomic_store(&dom->force_answered, forces_seen);
         qs_worker_gp_done(&w);
         for (uint32_t i = 0; i < w.batch; i++) {
             qs_head *h = qs_queue_pop_wait(&dom->queue);
@@ -756,7 +761,11 @@ void qs_force(qs_domain *dom)
     if (dom->cfg.params.policy == QS_POLICY_LEGACY) {
         return; /* force() did not exist before the seed */
     }
-    atomic_store(&dom->forced, 1);
+    /* seq_cst: pairs with the worker's load of force_requests before its
+     * load of pending: a caller's call() then force() is either wholly
+     * seen (its callback is in the batch the answer covers) or the force
+     * stays unanswered for the next batch. */
+    atomic_fetch_add(&dom->force_requests, 1);
     /* A GP sleeping in normal state rescans now and enters FQS. */
     qs_event_set(&dom->wake_event);
     qs_event_set(&dom->work_event);

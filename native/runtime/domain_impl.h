@@ -121,7 +121,13 @@ struct qs_domain {
     _Atomic uint64_t callbacks_queued;
 
     _Alignas(QS_CACHE_LINE) _Atomic uint32_t draining; /* drains in progress */
-    _Atomic uint32_t forced;    /* force() since the last GP ended */
+    /* force() requests, as a count: force() adds one; the worker stores
+     * into force_answered the count it read before taking the batch whose
+     * GP just ended. A GP is forced while they differ. (A count, not a
+     * flag: a force() that lands while the worker's GP runs must still
+     * force the next GP, which may cover the forcing caller's callback.) */
+    _Atomic uint64_t force_requests;
+    _Atomic uint64_t force_answered;
     atomic_int expedite_now;    /* an expedited caller waits for the
                                    running GP: expedite it */
     atomic_int closing;         /* qs_domain_free began: call() fails */

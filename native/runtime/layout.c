@@ -99,7 +99,7 @@ static const field_row sim_state_fields[] = {
     FIELD(qs_sim_state, draining),
     FIELD(qs_sim_state, forced),
     FIELD(qs_sim_state, sync_pending),
-    FIELD(qs_sim_state, reserved),
+    FIELD(qs_sim_state, forced_late),
     FIELD(qs_sim_state, next_cb_id),
     FIELD(qs_sim_state, last_cb_run),
     FIELD(qs_sim_state, run_hash),

@@ -167,6 +167,36 @@ static qs_stats stats_of(qs_domain *dom)
     return st;
 }
 
+/* A force() that lands while the worker's GP runs answers that GP and
+ * also forces the next one, which covers the forcing caller's callback.
+ * (Answering only the running GP left the next one to poll to the limit.) */
+static void test_force_during_gp(void)
+{
+    holder h1, h2;
+    atomic_long ran;
+    atomic_store(&ran, 0);
+    qs_domain *dom = make_domain(QS_POLICY_FQS, 20 * MS, QS_DEFAULT_POLL_LIMIT,
+                                 QS_DEFAULT_CB_THRESHOLD);
+    holder_start(&h1, dom, 1);
+    call_counted(dom, &ran);
+    /* GP1 (batch: the first callback) sleeps in the normal state. */
+    while (stats_of(dom).polls < 1) {
+        sleep_ms(1);
+    }
+    /* h2 enters after GP1 began: it blocks only GP2. */
+    holder_start(&h2, dom, 1);
+    call_counted(dom, &ran);
+    qs_force(dom);
+    CHECK(wait_for(&ran, 2, 10000));
+    qs_stats st = stats_of(dom);
+    CHECK_EQ(st.fqs_by_cause[QS_FQS_FORCE], 2);
+    CHECK_EQ(st.fqs_by_cause[QS_FQS_POLL_LIMIT], 0);
+    holder_stop(&h1);
+    holder_stop(&h2);
+    CHECK_OK(qs_domain_free(dom));
+    printf("policy: force during a GP forces the next one too OK\n");
+}
+
 /* ------------------------------------------- 1. normal state is free */
 
 static atomic_int shorty_stop;
@@ -757,6 +787,7 @@ int main(void)
     test_normal_state_is_free();
     test_fqs_causes();
     test_busy_reader();
+    test_force_during_gp();
     test_drain_fifo();
     test_fork();
     return 0;

@@ -220,6 +220,36 @@ static void test_fqs_triggers(void)
     CHECK_EQ("force cleared at GP end", st(sim).forced, 0);
     qs_sim_free(sim);
 
+    /* a force during a worker GP also forces the next worker GP, whose
+     * batch may hold the forcing caller's callback */
+    sim = new_sim(QS_POLICY_FQS);
+    step(sim, QS_EV_REGISTER, 0);
+    step(sim, QS_EV_REGISTER, 1);
+    step(sim, QS_EV_LOCK, 0);
+    step(sim, QS_EV_CALL, 0);  /* GP1 for callback 1 polls */
+    step(sim, QS_EV_CALL, 0);  /* callback 2 waits for the next batch */
+    step(sim, QS_EV_FORCE, 0); /* GP1 enters FQS at once */
+    CHECK_EQ("GP1 forced", st(sim).stats.fqs_by_cause[QS_FQS_FORCE], 1);
+    CHECK_EQ("late", st(sim).forced_late, 1);
+    step(sim, QS_EV_LOCK, 1);  /* current for GP1, old for GP2 */
+    e = step(sim, QS_EV_UNLOCK, 0);
+    CHECK_EQ("GP1 done", e.gps_ended, 1);
+    CHECK_EQ("GP2 forced without polling", st(sim).stats.fqs_by_cause[QS_FQS_FORCE], 2);
+    CHECK_EQ("GP2 waits", st(sim).writer, QS_SIM_W_EVENT_WAIT);
+    step(sim, QS_EV_UNLOCK, 1);
+    CHECK_EQ("both callbacks", st(sim).stats.callbacks_run, 2);
+    CHECK_EQ("answered", st(sim).forced, 0);
+    qs_sim_free(sim);
+
+    /* a synchronize() GP does not answer a force() */
+    sim = new_sim(QS_POLICY_FQS);
+    step(sim, QS_EV_REGISTER, 0);
+    step(sim, QS_EV_FORCE, 0);
+    step(sim, QS_EV_SYNC, 0);
+    CHECK_EQ("sync done", st(sim).stats.syncs, 1);
+    CHECK_EQ("force still pending", st(sim).forced, 1);
+    qs_sim_free(sim);
+
     /* expedited synchronize */
     sim = new_sim(QS_POLICY_FQS);
     step(sim, QS_EV_REGISTER, 0);

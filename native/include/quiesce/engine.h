@@ -248,9 +248,10 @@ typedef struct qs_sim_state {
     int32_t gp_event_set;    /* the GP event is set */
     uint32_t pending;        /* callbacks queued, not yet run */
     uint32_t draining;       /* drains in progress */
-    uint32_t forced;         /* force() pending for the current/next GP */
+    uint32_t forced;         /* force() not yet answered by a worker GP */
     uint32_t sync_pending;   /* a direct synchronize() waits for the writer */
-    uint32_t reserved;
+    uint32_t forced_late;    /* force() arrived during the worker's GP: it
+                                also forces the next one */
     uint64_t next_cb_id;     /* id the next call gets */
     uint64_t last_cb_run;    /* id of the last callback run (0: none) */
     uint64_t run_hash;       /* order-sensitive hash of ids run, in order */

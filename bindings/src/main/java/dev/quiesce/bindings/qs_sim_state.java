@@ -25,7 +25,7 @@ import static java.lang.foreign.MemoryLayout.PathElement.*;
  *     uint32_t draining;
  *     uint32_t forced;
  *     uint32_t sync_pending;
- *     uint32_t reserved;
+ *     uint32_t forced_late;
  *     uint64_t next_cb_id;
  *     uint64_t last_cb_run;
  *     uint64_t run_hash;
@@ -51,7 +51,7 @@ public class qs_sim_state {
         Quiesce.C_INT.withName("draining"),
         Quiesce.C_INT.withName("forced"),
         Quiesce.C_INT.withName("sync_pending"),
-        Quiesce.C_INT.withName("reserved"),
+        Quiesce.C_INT.withName("forced_late"),
         Quiesce.C_LONG.withName("next_cb_id"),
         Quiesce.C_LONG.withName("last_cb_run"),
         Quiesce.C_LONG.withName("run_hash"),
@@ -506,48 +506,48 @@ public class qs_sim_state {
         struct.set(sync_pending$LAYOUT, sync_pending$OFFSET, fieldValue);
     }
 
-    private static final OfInt reserved$LAYOUT = (OfInt)$LAYOUT.select(groupElement("reserved"));
+    private static final OfInt forced_late$LAYOUT = (OfInt)$LAYOUT.select(groupElement("forced_late"));
 
     /**
      * Layout for field:
      * {@snippet lang=c :
-     * uint32_t reserved
+     * uint32_t forced_late
      * }
      */
-    public static final OfInt reserved$layout() {
-        return reserved$LAYOUT;
+    public static final OfInt forced_late$layout() {
+        return forced_late$LAYOUT;
     }
 
-    private static final long reserved$OFFSET = $LAYOUT.byteOffset(groupElement("reserved"));
+    private static final long forced_late$OFFSET = $LAYOUT.byteOffset(groupElement("forced_late"));
 
     /**
      * Offset for field:
      * {@snippet lang=c :
-     * uint32_t reserved
+     * uint32_t forced_late
      * }
      */
-    public static final long reserved$offset() {
-        return reserved$OFFSET;
+    public static final long forced_late$offset() {
+        return forced_late$OFFSET;
     }
 
     /**
      * Getter for field:
      * {@snippet lang=c :
-     * uint32_t reserved
+     * uint32_t forced_late
      * }
      */
-    public static int reserved(MemorySegment struct) {
-        return struct.get(reserved$LAYOUT, reserved$OFFSET);
+    public static int forced_late(MemorySegment struct) {
+        return struct.get(forced_late$LAYOUT, forced_late$OFFSET);
     }
 
     /**
      * Setter for field:
      * {@snippet lang=c :
-     * uint32_t reserved
+     * uint32_t forced_late
      * }
      */
-    public static void reserved(MemorySegment struct, int fieldValue) {
-        struct.set(reserved$LAYOUT, reserved$OFFSET, fieldValue);
+    public static void forced_late(MemorySegment struct, int fieldValue) {
+        struct.set(forced_late$LAYOUT, forced_late$OFFSET, fieldValue);
     }
 
     private static final OfLong next_cb_id$LAYOUT = (OfLong)$LAYOUT.select(groupElement("next_cb_id"));
