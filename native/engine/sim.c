@@ -155,8 +155,9 @@ static void gp_start(qs_sim *sim, int32_t owner)
      * the counter is left alone (the GP still completes and counts). */
     if (any) {
         sim->s.gp_ctr += QS_GP_STEP;
+        /* The runtime runs no wait_for_readers (so no qs_gp_begin) then. */
+        qs_gp_begin(&sim->s.gp, owner == QS_SIM_OWNER_SYNC);
     }
-    qs_gp_begin(&sim->s.gp, owner == QS_SIM_OWNER_SYNC);
 }
 
 static void gp_finish(qs_sim *sim, qs_sim_effects *eff)

@@ -94,6 +94,7 @@ public final class Sim implements SimDriver {
     private int draining;
     private boolean forced;
     private boolean syncPending;
+    private boolean forcedLate;
     private long nextCbId;
     private long lastCbRun;
     private long runHash;
@@ -162,7 +163,7 @@ public final class Sim implements SimDriver {
         Stats stats = new Stats(gps, gpsFqs, fqsByCause, polls, slowUnlocks, notifierCalls, callbacksQueued,
                 callbacksRun, drains, forces, syncs, 0, 0, new long[Stats.HIST_BUCKETS]);
         return new SimState(gpCtr, writer, owner, gp.snapshot(), worker.snapshot(), gpEventSet, pending,
-                draining, forced, syncPending, nextCbId, lastCbRun, runHash, Arrays.asList(rs), stats);
+                draining, forced, syncPending, forcedLate, nextCbId, lastCbRun, runHash, Arrays.asList(rs), stats);
     }
 
     /** Nothing to free. Mirrors {@code qs_sim_free}. */
@@ -236,8 +237,9 @@ public final class Sim implements SimDriver {
          * the counter is left alone (the GP still completes and counts). */
         if (any) {
             gpCtr += ReaderState.GP_STEP;
+            /* The runtime runs no wait_for_readers (so no qs_gp_begin) then. */
+            gp.begin(newOwner == SimOwner.SYNC);
         }
-        gp.begin(newOwner == SimOwner.SYNC);
         if (fault == Fault.CALLBACKS_COUNTED_EARLY && newOwner == SimOwner.WORKER) {
             callbacksRun += Integer.toUnsignedLong(worker.batch());
         }
@@ -247,11 +249,14 @@ public final class Sim implements SimDriver {
     private void gpFinish(Eff eff) {
         gp.end();
         gps++;
-        if (fault != Fault.FORCE_NOT_CLEARED) {
-            forced = false; /* this GP answered any force() before it ended */
-        }
         eff.gpsEnded++;
         if (owner == SimOwner.WORKER) {
+            /* The batch was taken when this GP began: it answers the force()
+             * calls made before that, not those made while it ran. */
+            if (fault != Fault.FORCE_NOT_CLEARED) {
+                forced = forcedLate;
+            }
+            forcedLate = false;
             worker.gpDone();
             for (int n = worker.batch(); n != 0; n--) {
                 runOne(eff);
@@ -462,6 +467,9 @@ public final class Sim implements SimDriver {
                     forces++;
                     if (fqsPolicy) {
                         forced = true;
+                        if (owner == SimOwner.WORKER) {
+                            forcedLate = true;
+                        }
                         interruptPoll(eff);
                     }
                     break;

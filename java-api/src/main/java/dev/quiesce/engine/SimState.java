@@ -5,8 +5,7 @@ import java.util.List;
 /**
  * The whole observable state of a simulation ({@code qs_sim_state}), field
  * for field in the C order. Two implementations fed the same events must
- * produce equal values after every step. (The C struct's {@code reserved}
- * word is always 0 and has no field here.)
+ * produce equal values after every step. 
  *
  * @param gpCtr       the global grace-period counter (bit 0 set)
  * @param writer      where the simulated writer is blocked
@@ -16,8 +15,9 @@ import java.util.List;
  * @param gpEventSet  the GP event is set
  * @param pending     callbacks queued, not yet run (unsigned)
  * @param draining    drains in progress (unsigned)
- * @param forced      force() pending for the current/next GP
+ * @param forced      force() not yet answered by a worker GP
  * @param syncPending a direct synchronize() waits for the writer
+ * @param forcedLate  force() arrived during the worker's GP: it also forces the next one
  * @param nextCbId    id the next call gets
  * @param lastCbRun   id of the last callback run (0: none)
  * @param runHash     order-sensitive hash of ids run, in order ({@link Sim#hashStep})
@@ -26,7 +26,7 @@ import java.util.List;
  */
 public record SimState(long gpCtr, SimWriter writer, SimOwner owner, GpSnapshot gp, WorkerSnapshot worker,
                        boolean gpEventSet, int pending, int draining, boolean forced, boolean syncPending,
-                       long nextCbId, long lastCbRun, long runHash, List<SimReader> readers, Stats stats) {
+                       boolean forcedLate, long nextCbId, long lastCbRun, long runHash, List<SimReader> readers, Stats stats) {
 
     /** Copies the reader list (immutable). */
     public SimState {

@@ -128,8 +128,14 @@ public final class PureDomain implements AutoCloseable {
     private final AtomicInteger pending = new AtomicInteger();
     /** Drains in progress. */
     private final AtomicInteger draining = new AtomicInteger();
-    /** force() since the last GP ended. */
-    private final AtomicBoolean forced = new AtomicBoolean();
+    /**
+     * force() calls, as a count, and the count the worker read before taking
+     * the batch whose GP ended last: a GP is forced while they differ (a
+     * force() during the worker's GP also forces the next one). Mirrors
+     * {@code force_requests} / {@code force_answered}.
+     */
+    private final AtomicLong forceRequests = new AtomicLong();
+    private final AtomicLong forceAnswered = new AtomicLong();
     /** An expedited caller waits for the running GP: expedite it. */
     private final AtomicBoolean expediteNow = new AtomicBoolean();
     /** close() began: call() fails. */
@@ -356,7 +362,7 @@ public final class PureDomain implements AutoCloseable {
 
             int pend = pending.get();
             int drn = draining.get();
-            boolean frc = forced.get();
+            boolean frc = forceRequests.get() != forceAnswered.get();
             boolean kick = gp.notifiesInScan(new GpInput(0, pend, drn, frc));
 
             /* The scan: keep the readers that still block, in order. */
@@ -449,8 +455,6 @@ public final class PureDomain implements AutoCloseable {
                 }
                 recordLatency(System.nanoTime() - t0);
                 gps.incrementAndGet();
-                /* This GP answered every force() made before it ended. */
-                forced.set(false);
             } finally {
                 registryLock.unlock();
             }
@@ -537,6 +541,9 @@ public final class PureDomain implements AutoCloseable {
     private void workerMain() {
         WorkerMachine w = new WorkerMachine(params);
         for (;;) {
+            /* Read before pending (both volatile, pairs with force()): the
+             * force() calls this batch's GP answers. */
+            long forcesSeen = forceRequests.get();
             WorkerAction act = w.next(pending.get());
             if (act == WorkerAction.WAIT_WORK) {
                 if (workerStop) {
@@ -560,6 +567,8 @@ public final class PureDomain implements AutoCloseable {
             }
             /* RUN_GP: a normal-state GP, then exactly `batch` callbacks. */
             gpRun(false);
+            /* Only the worker stores it: later force() calls stay unanswered. */
+            forceAnswered.set(forcesSeen);
             w.gpDone();
             for (int i = 0, n = w.batch(); i < n; i++) {
                 Runnable fn = queue.popWait();
@@ -662,7 +671,7 @@ public final class PureDomain implements AutoCloseable {
         if (params.policy() == Policy.LEGACY) {
             return;
         }
-        forced.set(true);
+        forceRequests.incrementAndGet();
         /* A GP sleeping in normal state rescans now and enters FQS. */
         wakeEvent.set();
         workEvent.set();

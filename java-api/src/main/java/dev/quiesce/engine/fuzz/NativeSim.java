@@ -132,7 +132,7 @@ public final class NativeSim implements SimDriver {
         static final int S_DRAINING = off("qs_sim_state", "draining");
         static final int S_FORCED = off("qs_sim_state", "forced");
         static final int S_SYNC_PENDING = off("qs_sim_state", "sync_pending");
-        static final int S_RESERVED = off("qs_sim_state", "reserved");
+        static final int S_FORCED_LATE = off("qs_sim_state", "forced_late");
         static final int S_NEXT_CB_ID = off("qs_sim_state", "next_cb_id");
         static final int S_LAST_CB_RUN = off("qs_sim_state", "last_cb_run");
         static final int S_RUN_HASH = off("qs_sim_state", "run_hash");
@@ -271,7 +271,6 @@ public final class NativeSim implements SimDriver {
         Lib.qs_sim_state_get(live(), stateMem);
         stateMem.read(0, stateBytes, 0, stateBytes.length);
         ByteBuffer b = stateBuf;
-        zero(b, Layout.S_RESERVED, "qs_sim_state.reserved");
         SimReader[] readers = new SimReader[Sim.MAX_READERS];
         for (int i = 0; i < Sim.MAX_READERS; i++) {
             readers[i] = reader(b, Layout.S_READERS + i * Layout.READER_SIZE, i);
@@ -286,6 +285,7 @@ public final class NativeSim implements SimDriver {
                 b.getInt(Layout.S_DRAINING),
                 flag(b, Layout.S_FORCED, "qs_sim_state.forced"),
                 flag(b, Layout.S_SYNC_PENDING, "qs_sim_state.sync_pending"),
+                flag(b, Layout.S_FORCED_LATE, "qs_sim_state.forced_late"),
                 b.getLong(Layout.S_NEXT_CB_ID),
                 b.getLong(Layout.S_LAST_CB_RUN),
                 b.getLong(Layout.S_RUN_HASH),
