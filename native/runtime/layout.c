@@ -3,8 +3,9 @@
  * struct, so bindings (jextract, JNA, the FFM read side) can be checked
  * against the real ABI rather than against a copy of the headers.
  *
- * Keep the table in step with engine.h and domain.h: add a row for every
- * field of every public struct.
+ * Keep the table in step with engine.h and domain.h, and (when the
+ * emulator is built in: QS_HAVE_EMU) emu.h and virtio_gpu.h: add a row
+ * for every field of every public struct.
  */
 #include <stddef.h>
 #include <string.h>
@@ -12,6 +13,10 @@
 #include <quiesce/domain.h>
 #include <quiesce/engine.h>
 #include <quiesce/layout.h>
+#ifdef QS_HAVE_EMU
+#include <quiesce/emu.h>
+#include <quiesce/virtio_gpu.h>
+#endif
 
 #define QS_VERSION_STRING "0.1.0"
 
@@ -145,6 +150,162 @@ static const field_row head_fields[] = {
     FIELD(qs_head, fn),
 };
 
+#ifdef QS_HAVE_EMU
+/* <quiesce/emu.h> */
+
+static const field_row translation_fields[] = {
+    FIELD(qs_translation, region),
+    FIELD(qs_translation, host),
+    FIELD(qs_translation, offset),
+    FIELD(qs_translation, avail),
+    FIELD(qs_translation, generation),
+};
+
+static const field_row machine_config_fields[] = {
+    FIELD(qs_machine_config, vcpus),
+    FIELD(qs_machine_config, write_pct),
+    FIELD(qs_machine_config, slice_ns),
+    FIELD(qs_machine_config, pause_ns),
+    FIELD(qs_machine_config, ram_size),
+    FIELD(qs_machine_config, seed),
+    FIELD(qs_machine_config, yield_on_kick),
+    FIELD(qs_machine_config, reserved),
+};
+
+static const field_row vcpu_stats_fields[] = {
+    FIELD(qs_vcpu_stats, sections),
+    FIELD(qs_vcpu_stats, kicks),
+    FIELD(qs_vcpu_stats, kicked_exits),
+    FIELD(qs_vcpu_stats, ns_in_sections),
+    FIELD(qs_vcpu_stats, max_section_ns),
+    FIELD(qs_vcpu_stats, accesses),
+    FIELD(qs_vcpu_stats, unassigned),
+    FIELD(qs_vcpu_stats, poison_hits),
+    FIELD(qs_vcpu_stats, in_section),
+    FIELD(qs_vcpu_stats, reserved),
+};
+
+static const field_row machine_stats_fields[] = {
+    FIELD(qs_machine_stats, vcpus),
+    FIELD(qs_machine_stats, running),
+    FIELD(qs_machine_stats, total),
+};
+
+static const field_row latency_fields[] = {
+    FIELD(qs_latency, count),
+    FIELD(qs_latency, sum_ns),
+    FIELD(qs_latency, max_ns),
+    FIELD(qs_latency, buckets),
+};
+
+static const field_row gpu_config_fields[] = {
+    FIELD(qs_gpu_config, window_base),
+    FIELD(qs_gpu_config, window_size),
+    FIELD(qs_gpu_config, mem_limit),
+    FIELD(qs_gpu_config, max_resources),
+    FIELD(qs_gpu_config, queue_cap),
+    FIELD(qs_gpu_config, force_on_unmap),
+    FIELD(qs_gpu_config, poison_on_free),
+};
+
+static const field_row gpu_stats_fields[] = {
+    FIELD(qs_gpu_stats, submitted),
+    FIELD(qs_gpu_stats, answered),
+    FIELD(qs_gpu_stats, answered_ok),
+    FIELD(qs_gpu_stats, answered_err),
+    FIELD(qs_gpu_stats, queued),
+    FIELD(qs_gpu_stats, creates),
+    FIELD(qs_gpu_stats, maps),
+    FIELD(qs_gpu_stats, unmaps),
+    FIELD(qs_gpu_stats, unrefs),
+    FIELD(qs_gpu_stats, regions_freed),
+    FIELD(qs_gpu_stats, forces),
+    FIELD(qs_gpu_stats, blocked_ns),
+    FIELD(qs_gpu_stats, resources),
+    FIELD(qs_gpu_stats, mapped),
+    FIELD(qs_gpu_stats, pending),
+    FIELD(qs_gpu_stats, blocked),
+    FIELD(qs_gpu_stats, mem_used),
+    FIELD(qs_gpu_stats, unmap_p50_ns),
+    FIELD(qs_gpu_stats, unmap_p99_ns),
+    FIELD(qs_gpu_stats, unmap_max_ns),
+    FIELD(qs_gpu_stats, cmd_p50_ns),
+    FIELD(qs_gpu_stats, cmd_p99_ns),
+    FIELD(qs_gpu_stats, cmd_max_ns),
+};
+
+static const field_row emu_stats_fields[] = {
+    FIELD(qs_emu_stats, machine),
+    FIELD(qs_emu_stats, gpu),
+    FIELD(qs_emu_stats, rcu),
+};
+
+/* <quiesce/virtio_gpu.h> (wire layouts and the decoded command) */
+
+static const field_row vgpu_ctrl_hdr_fields[] = {
+    FIELD(qs_vgpu_ctrl_hdr, type),
+    FIELD(qs_vgpu_ctrl_hdr, flags),
+    FIELD(qs_vgpu_ctrl_hdr, fence_id),
+    FIELD(qs_vgpu_ctrl_hdr, ctx_id),
+    FIELD(qs_vgpu_ctrl_hdr, ring_idx),
+    FIELD(qs_vgpu_ctrl_hdr, padding),
+};
+
+static const field_row vgpu_mem_entry_fields[] = {
+    FIELD(qs_vgpu_mem_entry, addr),
+    FIELD(qs_vgpu_mem_entry, length),
+    FIELD(qs_vgpu_mem_entry, padding),
+};
+
+static const field_row vgpu_resource_unref_fields[] = {
+    FIELD(qs_vgpu_resource_unref, hdr),
+    FIELD(qs_vgpu_resource_unref, resource_id),
+    FIELD(qs_vgpu_resource_unref, padding),
+};
+
+static const field_row vgpu_resource_create_blob_fields[] = {
+    FIELD(qs_vgpu_resource_create_blob, hdr),
+    FIELD(qs_vgpu_resource_create_blob, resource_id),
+    FIELD(qs_vgpu_resource_create_blob, blob_mem),
+    FIELD(qs_vgpu_resource_create_blob, blob_flags),
+    FIELD(qs_vgpu_resource_create_blob, nr_entries),
+    FIELD(qs_vgpu_resource_create_blob, blob_id),
+    FIELD(qs_vgpu_resource_create_blob, size),
+};
+
+static const field_row vgpu_resource_map_blob_fields[] = {
+    FIELD(qs_vgpu_resource_map_blob, hdr),
+    FIELD(qs_vgpu_resource_map_blob, resource_id),
+    FIELD(qs_vgpu_resource_map_blob, padding),
+    FIELD(qs_vgpu_resource_map_blob, offset),
+};
+
+static const field_row vgpu_resp_map_info_fields[] = {
+    FIELD(qs_vgpu_resp_map_info, hdr),
+    FIELD(qs_vgpu_resp_map_info, map_info),
+    FIELD(qs_vgpu_resp_map_info, padding),
+};
+
+static const field_row vgpu_resource_unmap_blob_fields[] = {
+    FIELD(qs_vgpu_resource_unmap_blob, hdr),
+    FIELD(qs_vgpu_resource_unmap_blob, resource_id),
+    FIELD(qs_vgpu_resource_unmap_blob, padding),
+};
+
+static const field_row vgpu_cmd_fields[] = {
+    FIELD(qs_vgpu_cmd, hdr),
+    FIELD(qs_vgpu_cmd, resource_id),
+    FIELD(qs_vgpu_cmd, blob_mem),
+    FIELD(qs_vgpu_cmd, blob_flags),
+    FIELD(qs_vgpu_cmd, nr_entries),
+    FIELD(qs_vgpu_cmd, blob_id),
+    FIELD(qs_vgpu_cmd, size),
+    FIELD(qs_vgpu_cmd, offset),
+    FIELD(qs_vgpu_cmd, entries),
+};
+
+#endif /* QS_HAVE_EMU */
+
 /* One struct row: its name, size and field table. */
 #define STRUCT(T, rows) { #T, (int64_t)sizeof(T), rows, sizeof(rows) / sizeof(rows[0]) }
 
@@ -161,6 +322,24 @@ static const struct_row structs[] = {
     STRUCT(qs_reader, reader_fields),
     STRUCT(qs_notifier, notifier_fields),
     STRUCT(qs_head, head_fields),
+#ifdef QS_HAVE_EMU
+    STRUCT(qs_translation, translation_fields),
+    STRUCT(qs_machine_config, machine_config_fields),
+    STRUCT(qs_vcpu_stats, vcpu_stats_fields),
+    STRUCT(qs_machine_stats, machine_stats_fields),
+    STRUCT(qs_latency, latency_fields),
+    STRUCT(qs_gpu_config, gpu_config_fields),
+    STRUCT(qs_gpu_stats, gpu_stats_fields),
+    STRUCT(qs_emu_stats, emu_stats_fields),
+    STRUCT(qs_vgpu_ctrl_hdr, vgpu_ctrl_hdr_fields),
+    STRUCT(qs_vgpu_mem_entry, vgpu_mem_entry_fields),
+    STRUCT(qs_vgpu_resource_unref, vgpu_resource_unref_fields),
+    STRUCT(qs_vgpu_resource_create_blob, vgpu_resource_create_blob_fields),
+    STRUCT(qs_vgpu_resource_map_blob, vgpu_resource_map_blob_fields),
+    STRUCT(qs_vgpu_resp_map_info, vgpu_resp_map_info_fields),
+    STRUCT(qs_vgpu_resource_unmap_blob, vgpu_resource_unmap_blob_fields),
+    STRUCT(qs_vgpu_cmd, vgpu_cmd_fields),
+#endif
 };
 
 #define NSTRUCTS ((int32_t)(sizeof(structs) / sizeof(structs[0])))

@@ -33,7 +33,7 @@
 
 #define MS 1000000ull
 
-static void die(const char *what, int rc)
+_Noreturn static void die(const char *what, int rc)
 {
     fprintf(stderr, "qs-emu-bench: %s failed: %d (%s)\n", what, rc, strerror(rc < 0 ? -rc : rc));
     exit(1);
@@ -69,8 +69,8 @@ static uint32_t encode(uint32_t type, uint32_t id, uint64_t offset, uint64_t siz
 static uint32_t exec(qs_gpu *dev, const uint8_t *cmd, uint32_t len)
 {
     uint8_t resp[QS_VGPU_RESP_MAX];
-    uint32_t rlen;
-    uint64_t tag;
+    uint32_t rlen = 0;
+    uint64_t tag = 0;
     int rc = qs_gpu_submit(dev, cmd, len, 1, resp, sizeof(resp), &rlen);
     if (rc < 0) {
         die("qs_gpu_submit", rc);
@@ -82,7 +82,9 @@ static uint32_t exec(qs_gpu *dev, const uint8_t *cmd, uint32_t len)
         }
     }
     qs_vgpu_ctrl_hdr h;
-    qs_vgpu_decode_resp(resp, rlen, &h, NULL);
+    if ((rc = qs_vgpu_decode_resp(resp, rlen, &h, NULL)) != 0) {
+        die("qs_vgpu_decode_resp", rc);
+    }
     return h.type;
 }
 
@@ -116,25 +118,29 @@ static row run(const char *name, int32_t policy, int force, int iters, uint32_t 
     qs_domain_config dc;
     qs_domain *dom = NULL;
     int rc = qs_domain_config_init(&dc, policy);
-    if (rc == 0) {
-        rc = qs_domain_new(&dc, &dom);
-    }
     if (rc != 0) {
+        die("qs_domain_config_init", rc);
+    }
+    if ((rc = qs_domain_new(&dc, &dom)) != 0) {
         die("qs_domain_new", rc);
     }
     qs_machine_config mc;
-    qs_machine_config_init(&mc);
+    if ((rc = qs_machine_config_init(&mc)) != 0) {
+        die("qs_machine_config_init", rc);
+    }
     mc.vcpus = vcpus;
     mc.slice_ns = slice_ns;
     mc.yield_on_kick = (uint32_t)yield_on_kick;
-    qs_machine *m;
+    qs_machine *m = NULL;
     if ((rc = qs_machine_new(dom, &mc, &m)) != 0) {
         die("qs_machine_new", rc);
     }
     qs_gpu_config gc;
-    qs_gpu_config_init(&gc);
+    if ((rc = qs_gpu_config_init(&gc)) != 0) {
+        die("qs_gpu_config_init", rc);
+    }
     gc.force_on_unmap = force;
-    qs_gpu *dev;
+    qs_gpu *dev = NULL;
     if ((rc = qs_gpu_new(qs_machine_as(m), &gc, &dev)) != 0) {
         die("qs_gpu_new", rc);
     }

@@ -1,40 +1,23 @@
 /*
- * Assertions and small helpers for the emulator tests. A failed CHECK
- * prints where and why and exits non-zero. Not NDEBUG-sensitive.
+ * Helpers for the emulator tests: clocks, sleeps, virtio-gpu command
+ * builders. The assertions (CHECK, CHECK_EQ, CHECK_OK) are the core
+ * tests' native/tests/check.h.
  */
 #ifndef QS_EMU_CHECK_H
 #define QS_EMU_CHECK_H
 
+#ifndef _GNU_SOURCE
 #define _GNU_SOURCE
+#endif
 #include <errno.h>
-#include <inttypes.h>
-#include <stdio.h>
-#include <stdlib.h>
+#include <stdint.h>
 #include <string.h>
 #include <time.h>
 
 #include <quiesce/emu.h>
 #include <quiesce/virtio_gpu.h>
 
-#define CHECK(cond)                                                                 \
-    do {                                                                            \
-        if (!(cond)) {                                                              \
-            fprintf(stderr, "%s:%d: CHECK failed: %s\n", __FILE__, __LINE__, #cond); \
-            exit(1);                                                                \
-        }                                                                           \
-    } while (0)
-
-#define CHECK_EQ(a, b)                                                                  \
-    do {                                                                                \
-        long long chk_a_ = (long long)(a), chk_b_ = (long long)(b);                     \
-        if (chk_a_ != chk_b_) {                                                         \
-            fprintf(stderr, "%s:%d: CHECK_EQ failed: %s == %s (%lld vs %lld)\n",        \
-                    __FILE__, __LINE__, #a, #b, chk_a_, chk_b_);                        \
-            exit(1);                                                                    \
-        }                                                                               \
-    } while (0)
-
-#define CHECK_OK(expr) CHECK_EQ((expr), 0)
+#include "check.h"
 
 #define MS 1000000ull
 
