@@ -29,6 +29,24 @@ import java.util.concurrent.atomic.AtomicLong;
  * nothing after escape analysis and writes no memory shared with other
  * readers.
  *
+ * <p><b>Hot loops.</b> {@code read()} finds the calling thread's registration
+ * through a {@link ThreadLocal}. A thread that enters many sections can skip
+ * that lookup: {@link #registerThread()} returns the thread's {@link Reader},
+ * whose {@link Reader#read()}, {@link Reader#lock()} and {@link Reader#unlock()}
+ * are the fastest way in and out of a section (they check only that the
+ * caller is the owning thread):
+ * <pre>{@code
+ * RcuDomain.Reader reader = rcu.registerThread();   // once, on the reading thread
+ * while (running) {
+ *     try (ReadSection s = reader.read()) {
+ *         use(config.get());
+ *     }
+ * }
+ * reader.close();                                   // unregisters
+ * }</pre>
+ * Both ways share one registration and one nesting depth per thread: sections
+ * opened through the handle and through the domain nest with each other.
+ *
  * <p><b>Registration.</b> A thread is registered as a reader of this domain
  * automatically on its first {@link #read()} (or {@link #readLock()},
  * {@link #onForce(Runnable)}); {@link #registerThread()} does it explicitly
@@ -95,12 +113,13 @@ public final class RcuDomain implements AutoCloseable {
     /*
      * Implementation notes.
      *
-     * The read side is ThreadLocal -> ThreadReader -> BackendReader. The
-     * facade keeps the nesting depth in ThreadReader (owner-only field) so
-     * that every misuse check costs no call into the backend; the backend sees
-     * the outermost lock and unlock only.
+     * The read side is ThreadLocal -> Reader -> BackendReader (or, on the
+     * hot-loop path, the caller's Reader -> BackendReader). The facade keeps
+     * the nesting depth in Reader (owner-only field) so that every misuse
+     * check costs no call into the backend; the backend sees the outermost
+     * lock and unlock only, and is the only one to touch its own record.
      *
-     * lifecycleLock guards: registering and releasing ThreadReaders (the
+     * lifecycleLock guards: registering and releasing Readers (the
      * readers set), and the OPEN -> CLOSING -> CLOSED transitions. It is
      * never held while user code runs, except during close(), when
      * qs_domain_free runs the pending callbacks on the worker: those see
@@ -145,10 +164,10 @@ public final class RcuDomain implements AutoCloseable {
     private final RcuBackend backend;
     private final BackendDomain impl;
     private final DomainConfig config;
-    private final ThreadLocal<ThreadReader> local = new ThreadLocal<>();
+    private final ThreadLocal<Reader> local = new ThreadLocal<>();
     private final Object lifecycleLock = new Object();
-    /* Every registered ThreadReader not yet released; add/remove under lifecycleLock. */
-    private final Set<ThreadReader> readers = ConcurrentHashMap.newKeySet();
+    /* Every registered Reader not yet released; add/remove under lifecycleLock. */
+    private final Set<Reader> readers = ConcurrentHashMap.newKeySet();
     /* Written under lifecycleLock; read anywhere. */
     volatile Lifecycle state = Lifecycle.OPEN;
     private final AtomicLong callbackExceptions = new AtomicLong();
@@ -291,11 +310,13 @@ public final class RcuDomain implements AutoCloseable {
      * @throws IllegalStateException if the domain is closed
      */
     public ReadSection read() {
-        ThreadReader r = local.get();
+        Reader r = local.get();
         if (r == null || r.released) {
             r = attach();
         }
-        return r.enter();
+        // r is this thread's own, checked live just above: no owner check,
+        // no second look at `released`.
+        return new ReadSection(r, r.enterOwned());
     }
 
     /**
@@ -306,11 +327,11 @@ public final class RcuDomain implements AutoCloseable {
      * @throws IllegalStateException if the domain is closed
      */
     public void readLock() {
-        ThreadReader r = local.get();
+        Reader r = local.get();
         if (r == null || r.released) {
             r = attach();
         }
-        r.lock();
+        r.enterOwned();
     }
 
     /**
@@ -320,47 +341,47 @@ public final class RcuDomain implements AutoCloseable {
      *         section of this domain (unlock without lock); nothing changes
      */
     public void readUnlock() {
-        ThreadReader r = local.get();
+        Reader r = local.get();
         // depth is this thread's own field: the check is exact.
         if (r == null || r.depth == 0) {
             throw new IllegalStateException("readUnlock() without readLock(): thread "
                     + Thread.currentThread().getName() + " is not inside a read section of " + this);
         }
-        r.unlock();
+        r.exitOwned();
     }
 
     /** Whether the calling thread is inside a read section of this domain. */
     public boolean inReadSection() {
-        ThreadReader r = local.get();
+        Reader r = local.get();
         return r != null && r.depth > 0;
     }
 
     /**
      * Registers the calling thread as a reader now (otherwise its first
-     * {@link #read()} does). Idempotent.
+     * {@link #read()} does) and returns its registration. Idempotent: while
+     * the thread stays registered, every call returns the same
+     * {@link Reader}.
      *
-     * @return a handle whose {@code close()} unregisters the thread, like
-     *         {@link #unregisterThread()}
+     * <p>The returned handle is the fast path for hot loops: its
+     * {@link Reader#read()}, {@link Reader#lock()} and {@link Reader#unlock()}
+     * skip the {@link ThreadLocal} lookup of {@link #read()}. Its
+     * {@link Reader#close()} unregisters the thread, like
+     * {@link #unregisterThread()}.
+     *
+     * @return the calling thread's reader of this domain
      * @throws IllegalStateException if the domain is closed
      */
-    public Registration registerThread() {
-        ThreadReader r = local.get();
-        if (r == null) {
+    public Reader registerThread() {
+        Reader r = local.get();
+        if (r == null || r.released) {
             r = attach();
         }
-        Thread owner = r.thread;
-        return () -> {
-            if (Thread.currentThread() != owner) {
-                throw new IllegalStateException("a thread registration must be closed by its thread ("
-                        + owner.getName() + ")");
-            }
-            unregisterThread();
-        };
+        return r;
     }
 
     /** Whether the calling thread is registered as a reader of this domain. */
     public boolean isThreadRegistered() {
-        ThreadReader r = local.get();
+        Reader r = local.get();
         return r != null && !r.released && state == Lifecycle.OPEN;
     }
 
@@ -371,19 +392,26 @@ public final class RcuDomain implements AutoCloseable {
      * @throws IllegalStateException if the thread is inside a read section
      */
     public void unregisterThread() {
-        ThreadReader r = local.get();
+        Reader r = local.get();
         if (r == null) {
             return;
         }
+        unregister(r, "unregisterThread()");
+    }
+
+    /* Owner thread: unregister r (idempotent), and forget it if it is still this thread's reader. */
+    private void unregister(Reader r, String operation) {
         if (r.depth > 0) {
-            throw new IllegalStateException("unregisterThread() inside a read section (depth " + r.depth + ")");
+            throw new IllegalStateException(operation + " inside a read section (depth " + r.depth + ")");
         }
         synchronized (lifecycleLock) {
             if (!r.released) {
                 release(r);
             }
         }
-        local.remove();
+        if (local.get() == r) {
+            local.remove();
+        }
     }
 
     // ------------------------------------------------------------ writers
@@ -483,13 +511,13 @@ public final class RcuDomain implements AutoCloseable {
      */
     public Registration onForce(Runnable notifier) {
         Objects.requireNonNull(notifier, "notifier");
-        ThreadReader r = local.get();
+        Reader r = local.get();
         if (r == null || r.released) {
             r = attach();
         }
         checkOpen("onForce()");
         NotifierHandle handle = r.impl.addNotifier(new GuardedNotifier(notifier));
-        ThreadReader owner = r;
+        Reader owner = r;
         return new Registration() {
             private boolean removed;
 
@@ -593,7 +621,7 @@ public final class RcuDomain implements AutoCloseable {
                 return;
             }
             List<String> busy = new ArrayList<>();
-            for (ThreadReader r : readers) {
+            for (Reader r : readers) {
                 if (r.depth > 0 && r.thread.isAlive()) {
                     busy.add(r.thread.getName() + " (depth " + r.depth + ")");
                 }
@@ -604,7 +632,7 @@ public final class RcuDomain implements AutoCloseable {
             }
             state = Lifecycle.CLOSING;
             try {
-                for (ThreadReader r : new ArrayList<>(readers)) {
+                for (Reader r : new ArrayList<>(readers)) {
                     release(r);
                 }
             } catch (RuntimeException e) {
@@ -626,7 +654,7 @@ public final class RcuDomain implements AutoCloseable {
 
     // ------------------------------------------------------------ internals
 
-    private ThreadReader attach() {
+    private Reader attach() {
         if (state != Lifecycle.OPEN) {
             throw closedException("registering a reader");
         }
@@ -634,12 +662,12 @@ public final class RcuDomain implements AutoCloseable {
         reapDeadReaders();
         synchronized (lifecycleLock) {
             checkOpen("registering a reader");
-            ThreadReader old = local.get();
+            Reader old = local.get();
             if (old != null && !old.released) {
                 return old;
             }
             BackendReader br = impl.registerCurrentThread();
-            ThreadReader r = new ThreadReader(this, self, br);
+            Reader r = new Reader(this, self, br);
             readers.add(r);
             local.set(r);
             return r;
@@ -647,10 +675,10 @@ public final class RcuDomain implements AutoCloseable {
     }
 
     /* Caller holds lifecycleLock. A dead owner may have left a section open: end it for it. */
-    private void release(ThreadReader r) {
+    private void release(Reader r) {
         if (r.depth > 0 && !r.thread.isAlive()) {
             r.depth = 1;
-            r.unlock();
+            r.exitOwned();
         }
         r.released = true;
         try {
@@ -664,7 +692,7 @@ public final class RcuDomain implements AutoCloseable {
 
     private void reapDeadReaders() {
         boolean any = false;
-        for (ThreadReader r : readers) {
+        for (Reader r : readers) {
             if (!r.thread.isAlive()) {
                 any = true;
                 break;
@@ -677,7 +705,7 @@ public final class RcuDomain implements AutoCloseable {
             if (state != Lifecycle.OPEN) {
                 return;
             }
-            for (ThreadReader r : new ArrayList<>(readers)) {
+            for (Reader r : new ArrayList<>(readers)) {
                 if (!r.thread.isAlive()) {
                     release(r);
                 }
@@ -692,7 +720,7 @@ public final class RcuDomain implements AutoCloseable {
     }
 
     private void checkNotInSection(String operation) {
-        ThreadReader r = local.get();
+        Reader r = local.get();
         if (r != null && r.depth > 0) {
             throw new IllegalStateException(operation + " inside a read section of the same domain would wait for"
                     + " itself (deadlock); leave the section first (depth " + r.depth + ")");
@@ -704,13 +732,13 @@ public final class RcuDomain implements AutoCloseable {
                 + (state == Lifecycle.CLOSING ? "closing" : "closed"));
     }
 
-    /* A stale ThreadReader was used at depth 0: the domain closed, or the reader was released. */
-    IllegalStateException staleReader(ThreadReader r) {
+    /* A stale Reader was used at depth 0: the domain closed, or the reader was released. */
+    IllegalStateException staleReader(Reader r) {
         if (state != Lifecycle.OPEN) {
             return closedException("read()");
         }
         return new IllegalStateException("the reader of thread " + r.thread.getName() + " was unregistered; "
-                + "call read() again to register anew");
+                + "call read() or registerThread() again to register anew");
     }
 
     void reportCallbackException(Runnable task, Throwable error, boolean notifier) {
@@ -724,6 +752,207 @@ public final class RcuDomain implements AutoCloseable {
             } catch (Throwable ignored) {
                 // Nothing left to report to.
             }
+        }
+    }
+
+    /**
+     * One thread's registration as a reader of a domain, returned by
+     * {@link RcuDomain#registerThread()}: the fast path into read sections for
+     * hot loops. {@link #read()}, {@link #lock()} and {@link #unlock()} do what
+     * {@link RcuDomain#read()}, {@link RcuDomain#readLock()} and
+     * {@link RcuDomain#readUnlock()} do, without looking up the calling
+     * thread's registration: they only check that the caller is the owning
+     * thread. Like the domain's own methods they never block and allocate
+     * nothing after escape analysis.
+     *
+     * <p>Sections opened through the handle and through the domain share one
+     * nesting depth: they nest with each other and must be closed innermost
+     * first. {@link #close()} unregisters the thread (like
+     * {@link RcuDomain#unregisterThread()}); afterwards, or once the domain is
+     * closed, entering a section through this handle throws
+     * {@link IllegalStateException} (call {@code registerThread()} again for a
+     * new handle; {@code domain.read()} registers anew by itself).
+     *
+     * <p>Not thread-safe: it belongs to the thread that registered.
+     */
+    public static final class Reader implements Registration {
+        final RcuDomain domain;
+        final Thread thread;
+        final BackendReader impl;
+
+        /*
+         * Nesting depth; owner writes, others read only to refuse a close()
+         * while the thread is inside a section, or after the thread died. The
+         * backend sees only 0 -> 1 (lock) and 1 -> 0 (unlock): it keeps no
+         * count of its own that the facade would have to mirror.
+         */
+        int depth;
+
+        /*
+         * Set (under the domain's lifecycle lock) once impl is closed: by
+         * unregistration, by reaping, or by the domain's close(). The owner
+         * then registers anew, or gets "domain closed". Only false -> true.
+         */
+        volatile boolean released;
+
+        Reader(RcuDomain domain, Thread thread, BackendReader impl) {
+            this.domain = domain;
+            this.thread = thread;
+            this.impl = impl;
+        }
+
+        /**
+         * Enters a read section; close it with try-with-resources.
+         *
+         * @return the open section
+         * @throws IllegalStateException if called by another thread than the
+         *         owner, or if this registration was closed (or the domain)
+         */
+        public ReadSection read() {
+            if (Thread.currentThread() != thread) {
+                throw notOwner("read()");
+            }
+            return new ReadSection(this, enterChecked());
+        }
+
+        /**
+         * Enters a read section without a section object
+         * ({@code rcu_read_lock}); pair with {@link #unlock()} (or
+         * {@link RcuDomain#readUnlock()}) on the same thread.
+         *
+         * @throws IllegalStateException as {@link #read()}
+         */
+        public void lock() {
+            if (Thread.currentThread() != thread) {
+                throw notOwner("lock()");
+            }
+            enterChecked();
+        }
+
+        /**
+         * Leaves the innermost section entered by {@link #lock()} (or
+         * {@link RcuDomain#readLock()}).
+         *
+         * @throws IllegalStateException if called by another thread than the
+         *         owner, or outside any section (unlock without lock); nothing
+         *         changes then
+         */
+        public void unlock() {
+            if (Thread.currentThread() != thread) {
+                throw notOwner("unlock()");
+            }
+            if (depth == 0) {
+                throw new IllegalStateException("unlock() without lock(): thread " + thread.getName()
+                        + " is not inside a read section of " + domain);
+            }
+            exitOwned();
+        }
+
+        /** Whether the owning thread is inside a read section of the domain (exact on the owner thread). */
+        public boolean inReadSection() {
+            return depth > 0;
+        }
+
+        /** Whether this registration is still in force (not closed, domain open). */
+        public boolean isRegistered() {
+            return !released && domain.state == Lifecycle.OPEN;
+        }
+
+        /** The thread this registration belongs to. */
+        public Thread thread() {
+            return thread;
+        }
+
+        /** The domain. */
+        public RcuDomain domain() {
+            return domain;
+        }
+
+        /**
+         * Unregisters the thread, removing its force notifiers, like
+         * {@link RcuDomain#unregisterThread()}; idempotent.
+         *
+         * @throws IllegalStateException if called inside a read section, or by
+         *         another thread than the owner
+         */
+        @Override
+        public void close() {
+            if (Thread.currentThread() != thread) {
+                throw new IllegalStateException("a thread registration must be closed by its thread ("
+                        + thread.getName() + "), not by " + Thread.currentThread().getName());
+            }
+            domain.unregister(this, "closing a reader registration");
+        }
+
+        @Override
+        public String toString() {
+            return "RcuDomain.Reader[thread=" + thread.getName() + ", depth=" + depth
+                    + (released ? ", unregistered" : "") + "]";
+        }
+
+        /* Owner, through the handle: enter one level, refusing a released registration. */
+        private int enterChecked() {
+            int d = depth;
+            if (d == 0) {
+                // close() releases every reader before the domain goes away, so
+                // one check of this thread's own field covers "domain closed" too.
+                if (released) {
+                    throw domain.staleReader(this);
+                }
+                impl.lock();
+            }
+            depth = ++d;
+            return d;
+        }
+
+        /*
+         * Owner, through the domain: the caller found this reader live just
+         * before (released only goes false -> true, and not while the owner is
+         * inside a section). Enter one level; the backend only at the
+         * outermost. Returns the new depth.
+         */
+        int enterOwned() {
+            int d = depth;
+            if (d == 0) {
+                impl.lock();
+            }
+            depth = ++d;
+            return d;
+        }
+
+        /* Owner: leave the section entered at `level` (ReadSection.close()). */
+        void exit(int level) {
+            if (Thread.currentThread() != thread) {
+                throw notOwner("closing a read section");
+            }
+            if (level != depth) {
+                throw outOfOrder(level);
+            }
+            exitOwned();
+        }
+
+        /* Owner (or the reaper, for a dead owner), depth > 0: leave one level. */
+        void exitOwned() {
+            int d = depth - 1;
+            depth = d;
+            if (d == 0) {
+                impl.unlock();
+            }
+        }
+
+        private IllegalStateException notOwner(String operation) {
+            return new IllegalStateException(operation + ": read sections belong to the thread that registered ("
+                    + thread.getName() + "), not to " + Thread.currentThread().getName());
+        }
+
+        private IllegalStateException outOfOrder(int level) {
+            int d = depth;
+            if (level < d) {
+                return new IllegalStateException("read sections closed out of order: this section (depth " + level
+                        + ") encloses " + (d - level) + " section(s) still open; close the innermost first");
+            }
+            return new IllegalStateException("read section (depth " + level + ") is no longer open (depth is "
+                    + d + ")");
         }
     }
 

@@ -2,8 +2,8 @@ package dev.quiesce;
 
 /**
  * An open read-side critical section of an {@link RcuDomain}, returned by
- * {@link RcuDomain#read()} and closed by {@link #close()} (use
- * try-with-resources). Sections nest; they must be closed innermost first, by
+ * {@link RcuDomain#read()} (or {@link RcuDomain.Reader#read()}) and closed by
+ * {@link #close()} (use try-with-resources). Sections nest; they must be closed innermost first, by
  * the thread that opened them.
  *
  * <p>While a section is open, objects read through an {@link RcuReference} of
@@ -14,13 +14,18 @@ package dev.quiesce;
  */
 public final class ReadSection implements AutoCloseable {
 
-    /* The thread's reader; level = its depth right after this section was entered (1 = outermost). */
-    private final ThreadReader reader;
+    /*
+     * The thread's reader; level = its depth right after this section was
+     * entered (1 = outermost). A fresh object per section (escape analysis
+     * removes it when the section is opened and closed in one compiled
+     * method): a reused one could not tell a stale second close() apart.
+     */
+    private final RcuDomain.Reader reader;
     private final int level;
     /* Set once by close(); owner thread only. */
     private boolean closed;
 
-    ReadSection(ThreadReader reader, int level) {
+    ReadSection(RcuDomain.Reader reader, int level) {
         this.reader = reader;
         this.level = level;
     }
@@ -36,10 +41,14 @@ public final class ReadSection implements AutoCloseable {
     @Override
     public void close() {
         if (closed) {
-            throw new IllegalStateException("read section already closed (closed twice, or unlock without lock)");
+            throw alreadyClosed();
         }
         reader.exit(level);
         closed = true;
+    }
+
+    private static IllegalStateException alreadyClosed() {
+        return new IllegalStateException("read section already closed (closed twice, or unlock without lock)");
     }
 
     /** Whether this section is still open. */

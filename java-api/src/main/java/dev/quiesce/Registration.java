@@ -2,7 +2,8 @@ package dev.quiesce;
 
 /**
  * Something registered with a domain that can be undone: a thread's reader
- * registration ({@link RcuDomain#registerThread()}) or a force notifier
+ * registration ({@link RcuDomain#registerThread()}, a {@link RcuDomain.Reader},
+ * which is also the fast path into read sections) or a force notifier
  * ({@link RcuDomain#onForce(Runnable)}). {@link #close()} undoes it; later
  * calls do nothing.
  */

@@ -35,6 +35,9 @@ import org.openjdk.jmh.annotations.Warmup;
  *   <li>{@code ffmRead}: the facade's {@code try (ReadSection s = rcu.read())} on the FFM backend
  *       (read side on the native record through a MemorySegment, no downcall);
  *   <li>{@code ffmReadLock}: the same without a section object ({@code readLock}/{@code readUnlock});
+ *   <li>{@code ffmReaderRead}: the hot-loop path, {@code try (ReadSection s = reader.read())} on the
+ *       thread's {@link RcuDomain.Reader} (from {@code registerThread()}): no ThreadLocal lookup;
+ *   <li>{@code ffmReaderLock}: the same handle's {@code lock()}/{@code unlock()};
  *   <li>{@code twoDowncalls}: {@code qs_read_lock_fn} + {@code qs_read_unlock_fn} as two plain FFM
  *       downcalls with {@code Linker.Option.critical(false)};
  *   <li>{@code jnaRead}: the facade on the JNA backend;
@@ -103,6 +106,17 @@ public abstract class ReadSideBench {
         }
     }
 
+    /** The benchmark thread's registration with the FFM domain (the hot-loop handle). */
+    @State(Scope.Thread)
+    public static class FfmReader {
+        RcuDomain.Reader reader;
+
+        @Setup(Level.Trial)
+        public void setUp(Shared shared) {
+            reader = shared.ffm.registerThread(); // runs on the benchmark thread
+        }
+    }
+
     static void check(int rc) {
         if (rc != 0) {
             throw new IllegalStateException("libquiesce returned " + rc);
@@ -120,6 +134,20 @@ public abstract class ReadSideBench {
     public void ffmReadLock(Shared s) {
         s.ffm.readLock();
         s.ffm.readUnlock();
+    }
+
+    @Benchmark
+    public void ffmReaderRead(FfmReader r) {
+        try (ReadSection section = r.reader.read()) {
+            // empty section
+        }
+    }
+
+    @Benchmark
+    public void ffmReaderLock(FfmReader r) {
+        RcuDomain.Reader reader = r.reader;
+        reader.lock();
+        reader.unlock();
     }
 
     @Benchmark

@@ -77,6 +77,15 @@ final class FfmReadSide implements BackendReader {
      * the domain's shared arena. Releasing the reader closes its arena first
      * (a handshake with every thread): from then on a racing access by the
      * owner throws IllegalStateException instead of writing freed memory.
+     * (A global-scope segment would not be cheaper: its accesses run the same
+     * session check, against the always-open global session; measured equal.)
+     *
+     * Cost: each segment access carries a bounds, alignment and liveness
+     * check, so the fast path makes as few as it can. `depth` is mirrored in
+     * the owner-only Java field `depth`: the native field is written (the C
+     * side reads it: qs_reader_free's EBUSY, synchronize's "inside a section"
+     * check) but never read back here. The outermost lock and unlock are
+     * three accesses each (depth, gp_ctr/ctr, ctr/waiting); nested ones one.
      */
 
     private static final VarHandle LONG = ValueLayout.JAVA_LONG.varHandle();
@@ -100,6 +109,8 @@ final class FfmReadSide implements BackendReader {
     /* The domain's gp_ctr, in the domain's arena. */
     private final MemorySegment gpCtr;
     private final boolean fullFence;
+    /* The owner's nesting depth, mirrored into the record's depth field. Owner only. */
+    private int depth;
     private final Set<Notifier> notifiers = ConcurrentHashMap.newKeySet();
 
     FfmReadSide(FfmDomain domain, MemorySegment raw) {
@@ -113,8 +124,9 @@ final class FfmReadSide implements BackendReader {
     @Override
     public void lock() {
         MemorySegment r = rec;
-        int d = (int) INT.get(r, DEPTH);
-        INT.set(r, DEPTH, d + 1);
+        int d = depth;
+        INT.set(r, DEPTH, d + 1); // throws once the reader was released
+        depth = d + 1;
         if (d == 0) {
             long g = (long) LONG.getOpaque(gpCtr, 0L);
             LONG.setRelease(r, CTR, g);
@@ -125,8 +137,9 @@ final class FfmReadSide implements BackendReader {
     @Override
     public void unlock() {
         MemorySegment r = rec;
-        int d = (int) INT.get(r, DEPTH) - 1;
+        int d = depth - 1;
         INT.set(r, DEPTH, d);
+        depth = d;
         if (d == 0) {
             LONG.setRelease(r, CTR, 0L);
             barrier(); // BARRIER B

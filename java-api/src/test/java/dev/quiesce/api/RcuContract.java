@@ -903,4 +903,139 @@ abstract class RcuContract {
         System.out.printf("torture[%s]: %.1f s, %d reads, %d sync + %d callback replacements, %s%n",
                 backend().id(), seconds, reads.get(), syncReplacements.get(), callbackReplacements.get(), s);
     }
+
+    // ------------------------------------------------------------ the per-thread Reader handle
+
+    @Test
+    void readerHandleEntersAndLeavesSectionsSharingTheDepthWithTheDomain() {
+        RcuDomain d = open();
+        RcuDomain.Reader reader = d.registerThread();
+        assertSame(reader, d.registerThread(), "registerThread() is idempotent");
+        assertSame(d, reader.domain());
+        assertSame(Thread.currentThread(), reader.thread());
+        assertTrue(reader.isRegistered());
+        RcuReference<String> ref = new RcuReference<>(d, "v");
+        try (ReadSection outer = reader.read()) {
+            assertEquals(1, outer.depth());
+            assertTrue(d.inReadSection());
+            assertTrue(reader.inReadSection());
+            assertEquals("v", ref.get(outer));
+            try (ReadSection inner = d.read()) {
+                assertEquals(2, inner.depth());
+            }
+            reader.lock();
+            d.readLock();
+            d.readUnlock();
+            reader.unlock();
+            assertThrows(IllegalStateException.class, d::synchronize);
+        }
+        assertFalse(d.inReadSection());
+        assertFalse(reader.inReadSection());
+        d.readLock();
+        reader.unlock(); // pairs with the domain's readLock(): one depth per thread
+        assertFalse(d.inReadSection());
+        stillUsable(d);
+    }
+
+    @Test
+    void misuseReaderHandle() {
+        RcuDomain d = open();
+        RcuDomain.Reader reader = d.registerThread();
+        assertThrows(IllegalStateException.class, reader::unlock, "unlock without lock");
+        ReadSection outer = reader.read();
+        ReadSection inner = reader.read();
+        assertThrows(IllegalStateException.class, outer::close, "out of order");
+        assertTrue(outer.isOpen());
+        inner.close();
+        assertThrows(IllegalStateException.class, inner::close, "closed twice");
+        assertThrows(IllegalStateException.class, reader::close, "unregister inside a section");
+        outer.close();
+        assertFalse(d.inReadSection());
+        stillUsable(d);
+    }
+
+    @Test
+    void misuseReaderHandleFromAnotherThread() throws Exception {
+        RcuDomain d = open();
+        RcuDomain.Reader reader = d.registerThread();
+        ReadSection mine = reader.read();
+        List<Throwable> thrown = Collections.synchronizedList(new ArrayList<>());
+        Thread t = start("other", () -> {
+            for (Runnable misuse : List.<Runnable>of(reader::read, reader::lock, reader::unlock, reader::close,
+                    mine::close)) {
+                try {
+                    misuse.run();
+                } catch (Throwable e) {
+                    thrown.add(e);
+                }
+            }
+        });
+        t.join();
+        assertEquals(5, thrown.size());
+        for (Throwable e : thrown) {
+            assertTrue(e instanceof IllegalStateException, e.toString());
+        }
+        assertTrue(mine.isOpen());
+        assertTrue(d.inReadSection());
+        mine.close();
+        assertTrue(reader.isRegistered());
+        stillUsable(d);
+    }
+
+    @Test
+    void readerHandleAfterUnregistrationAndAfterClose() {
+        RcuDomain d = open();
+        RcuDomain.Reader reader = d.registerThread();
+        try (ReadSection s = reader.read()) {
+            assertTrue(s.isOpen());
+        }
+        reader.close();
+        reader.close(); // idempotent
+        assertFalse(reader.isRegistered());
+        assertFalse(d.isThreadRegistered());
+        assertThrows(IllegalStateException.class, reader::read);
+        assertThrows(IllegalStateException.class, reader::lock);
+        assertFalse(d.inReadSection());
+        try (ReadSection s = d.read()) { // the domain registers anew
+            assertTrue(d.isThreadRegistered());
+        }
+        RcuDomain.Reader again = d.registerThread();
+        assertTrue(again != reader);
+        d.unregisterThread();
+        assertFalse(again.isRegistered());
+        assertThrows(IllegalStateException.class, again::read);
+
+        RcuDomain e = builder(Policy.FQS).build();
+        RcuDomain.Reader last = e.registerThread();
+        e.close();
+        assertFalse(last.isRegistered());
+        assertThrows(IllegalStateException.class, last::read);
+        assertThrows(IllegalStateException.class, last::lock);
+        last.close(); // nothing to undo
+    }
+
+    @Test
+    void readerHandleOfAnotherThreadIsReleasedByClose() throws Exception {
+        RcuDomain d = builder(Policy.FQS).build();
+        AtomicReference<RcuDomain.Reader> handle = new AtomicReference<>();
+        CountDownLatch registered = new CountDownLatch(1);
+        CountDownLatch closed = new CountDownLatch(1);
+        AtomicReference<Throwable> thrown = new AtomicReference<>();
+        Thread t = start("holder", () -> {
+            handle.set(d.registerThread());
+            registered.countDown();
+            await(closed);
+            try {
+                handle.get().read();
+            } catch (Throwable e) {
+                thrown.set(e);
+            }
+        });
+        await(registered);
+        d.close();
+        closed.countDown();
+        t.join();
+        assertTrue(thrown.get() instanceof IllegalStateException, String.valueOf(thrown.get()));
+        assertFalse(handle.get().isRegistered());
+    }
 }
