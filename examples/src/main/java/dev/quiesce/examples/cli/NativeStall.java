@@ -1,0 +1,64 @@
+package dev.quiesce.examples.cli;
+
+import dev.quiesce.Stats;
+import dev.quiesce.emu.GpuCommand;
+import dev.quiesce.emu.GpuConfig;
+import dev.quiesce.emu.GpuDevice;
+import dev.quiesce.emu.Machine;
+import dev.quiesce.emu.Response;
+import java.util.Random;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.TimeoutException;
+import org.HdrHistogram.Histogram;
+
+/** The stall experiment on the native emulator: C vCPU threads, the C virtio-gpu device, reached through FFM. */
+final class NativeStall extends StallRunner {
+
+    @Override
+    String description() {
+        return "native emulator (C vCPUs and virtio-gpu device, via FFM)";
+    }
+
+    @Override
+    StallResult run(StallMode mode, StallSettings s, Progress progress) throws Exception {
+        try (Machine m = Machine.builder().vcpus(s.vcpus()).slice(s.slice()).policy(mode.policy)
+                .gpu(GpuConfig.DEFAULTS.withForceOnUnmap(mode.forceOnUnmap)).build()) {
+            GpuDevice gpu = m.gpu();
+            gpu.execute(GpuCommand.createBlob(1).hostMemory().mappable().size(s.blobSize()).build()).requireOk();
+            m.start();
+            Stats r0 = m.rcuStats();
+            long k0 = m.machineStats().total().kicks();
+            Random rnd = new Random(s.seed());
+            Histogram h = StallResult.newHistogram();
+            long[] lat = new long[s.unmaps()];
+            int stalls = 0;
+            long t0 = System.nanoTime();
+            for (int i = 0; i < s.unmaps(); i++) {
+                gpu.execute(GpuCommand.mapBlob(1, 0)).requireOk();
+                if (!m.awaitCallbacks(s.stallTimeout())) {
+                    m.drain(); // busy vCPUs under LEGACY: only a drain gets the map's GP through
+                }
+                pause(rnd);
+                CompletableFuture<Response> unmap = gpu.submit(GpuCommand.unmapBlob(1));
+                Response r;
+                try {
+                    r = unmap.get(s.stallTimeout().toNanos(), TimeUnit.NANOSECONDS);
+                } catch (TimeoutException stalled) {
+                    // Only a drain kicks busy readers under LEGACY: unstick it.
+                    stalls++;
+                    m.drain();
+                    r = unmap.get(60, TimeUnit.SECONDS);
+                }
+                r.requireOk();
+                record(h, lat, i, r.latencyNanos());
+                tick(progress, mode, i + 1, s.unmaps(), r.latencyNanos());
+            }
+            double seconds = (System.nanoTime() - t0) / 1e9;
+            Stats r1 = m.rcuStats();
+            long kicks = m.machineStats().total().kicks() - k0;
+            return new StallResult(mode, lat, h, r1.gps() - r0.gps(), r1.gpsFqs() - r0.gpsFqs(),
+                    r1.slowUnlocks() - r0.slowUnlocks(), kicks, stalls, seconds, gpu.stats().unmapP99Nanos());
+        }
+    }
+}

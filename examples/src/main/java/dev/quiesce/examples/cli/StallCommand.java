@@ -1,0 +1,172 @@
+package dev.quiesce.examples.cli;
+
+import dev.quiesce.Backend;
+import java.io.PrintWriter;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.time.LocalDate;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Locale;
+import java.util.concurrent.Callable;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Model.CommandSpec;
+import picocli.CommandLine.Option;
+import picocli.CommandLine.Spec;
+
+/** {@code quiesce stall}: the virtio-gpu unmap experiment under LEGACY, FQS and FQS+force. */
+@Command(name = "stall", mixinStandardHelpOptions = true, sortOptions = false, usageHelpAutoWidth = true,
+        description = {
+            "The virtio-gpu blob-unmap stall, under LEGACY, FQS and FQS+force (default).",
+            "",
+            "N vCPU threads run guest code inside long RCU read sections while the",
+            "guest maps and unmaps a blob resource over and over. An unmap is answered",
+            "only once the blob's region was freed through RCU: its latency is RCU",
+            "reclamation latency. Measured three ways:",
+            "  LEGACY     the RCU before QEMU commit 55d98e3ede: grace periods start",
+            "             late, every reader takes the slow path, nobody kicks readers",
+            "  FQS        the seed: polls first (free for readers), then kicks busy",
+            "             readers once the poll limit is reached",
+            "  FQS+force  plus QEMU's follow-up: unmap calls force_rcu, so the grace",
+            "             period kicks busy vCPUs at once",
+            "Prints a table and writes an SVG chart of the three latency distributions",
+            "side by side.",
+            "",
+        })
+final class StallCommand implements Callable<Integer> {
+
+    @Spec
+    CommandSpec spec;
+
+    @Option(names = "--vcpus", paramLabel = "N", defaultValue = "2",
+            description = "vCPU threads (default: ${DEFAULT-VALUE})")
+    int vcpus;
+
+    @Option(names = "--unmaps", paramLabel = "N", defaultValue = "100",
+            description = "unmaps per mode (default: ${DEFAULT-VALUE})")
+    int unmaps;
+
+    @Option(names = "--slice", paramLabel = "TIME", defaultValue = "10ms", converter = DurationConverter.class,
+            description = "how long a vCPU stays in one read section unless kicked; 0: only a kick ends it"
+                    + " (default: ${DEFAULT-VALUE})")
+    Duration slice;
+
+    @Option(names = "--backend", paramLabel = "B", defaultValue = "native",
+            description = "native: the C emulator (C vCPU threads and virtio-gpu device, via FFM); ffm, jna,"
+                    + " java: the same experiment with JVM vCPU threads on that RCU backend"
+                    + " (default: ${DEFAULT-VALUE})")
+    String backend;
+
+    @Option(names = "--out", paramLabel = "FILE", defaultValue = "stall.svg",
+            description = "where the SVG chart goes (default: ${DEFAULT-VALUE}); 'none' for no chart")
+    Path out;
+
+    @Option(names = "--modes", paramLabel = "M", split = ",", defaultValue = "LEGACY,FQS,FQS+force",
+            description = "modes to run, comma-separated (default: ${DEFAULT-VALUE})")
+    List<String> modes;
+
+    @Option(names = "--stall-timeout", paramLabel = "TIME", defaultValue = "3s", converter = DurationConverter.class,
+            description = "an unmap unanswered after this long is unstuck with a drain and counted as a stall"
+                    + " (LEGACY with --slice 0 never completes otherwise) (default: ${DEFAULT-VALUE})")
+    Duration stallTimeout;
+
+    @Option(names = "--blob-size", paramLabel = "BYTES", defaultValue = "1048576",
+            description = "size of the blob (default: ${DEFAULT-VALUE})")
+    long blobSize;
+
+    @Option(names = "--seed", paramLabel = "S", defaultValue = "1", description = "seed of the random waits (default: ${DEFAULT-VALUE})")
+    long seed;
+
+    @Override
+    public Integer call() throws Exception {
+        PrintWriter o = spec.commandLine().getOut();
+        PrintWriter e = spec.commandLine().getErr();
+        if (vcpus < 1 || vcpus > 64 || unmaps < 1) {
+            e.println("quiesce stall: --vcpus must be 1..64 and --unmaps positive");
+            return 2;
+        }
+        StallRunner runner;
+        if (backend.equalsIgnoreCase("native")) {
+            runner = new NativeStall();
+        } else {
+            runner = new JvmStall(Backend.ofId(backend));
+        }
+        List<StallMode> todo = new ArrayList<>();
+        for (String m : modes) {
+            todo.add(StallMode.parse(m));
+        }
+        StallSettings s = new StallSettings(vcpus, unmaps, slice, blobSize, stallTimeout, seed);
+        String sliceText = slice.isZero() ? "busy: sections end only when kicked" : "slice " + DurationConverter.format(slice);
+        o.printf(Locale.ROOT, "quiesce stall: virtio-gpu blob unmap latency, %d vCPU%s (%s), %d unmaps per mode%n",
+                vcpus, vcpus == 1 ? "" : "s", sliceText, unmaps);
+        o.printf(Locale.ROOT, "  on the %s; RCU with QEMU's defaults (poll 10 ms x 5, 30 callbacks)%n%n",
+                runner.description());
+        o.flush();
+        Progress progress = new Progress(e);
+        List<StallResult> results = new ArrayList<>();
+        for (StallMode mode : todo) {
+            StallResult r = runner.run(mode, s, progress);
+            results.add(r);
+            progress.done(String.format(Locale.ROOT, "  %-10s done in %5.1f s: p50 %s, p99 %s, max %s%s", mode.label,
+                    r.seconds(), Table.ms(r.p50()), Table.ms(r.p99()), Table.ms(r.max()),
+                    r.stalls() > 0 ? ", " + r.stalls() + " stalls" : ""));
+        }
+        o.println();
+        Table t = new Table("mode", "unmaps", "unmap p50", "unmap p99", "unmap max", "GPs", "FQS GPs",
+                "slow unlocks/GP", "kicks");
+        for (StallResult r : results) {
+            t.row(r.mode().label, r.latencies().length, Table.ms(r.p50()), Table.ms(r.p99()), Table.ms(r.max()),
+                    r.gps(), r.gpsFqs(), String.format(Locale.ROOT, "%.2f", r.slowPerGp()), r.kicks());
+        }
+        t.print(o);
+        int stalls = results.stream().mapToInt(StallResult::stalls).sum();
+        if (stalls > 0) {
+            o.printf(Locale.ROOT, "  (%d unmaps stalled for longer than %s and were unstuck by a drain)%n", stalls,
+                    DurationConverter.format(stallTimeout));
+        }
+        if (results.stream().allMatch(r -> r.deviceP99() >= 0)) {
+            List<String> parts = new ArrayList<>();
+            for (StallResult r : results) {
+                parts.add(r.mode().label + String.format(Locale.ROOT, " %.3f ms", r.deviceP99() / 1e6));
+            }
+            o.println("  unmap p99 inside the device (C clock): " + String.join(", ", parts));
+        }
+        summary(o, results);
+        if (!out.toString().equals("none")) {
+            String title = "virtio-gpu blob unmap latency: RCU reclamation with " + vcpus + " busy vCPU"
+                    + (vcpus == 1 ? "" : "s");
+            String subtitle = String.format(Locale.ROOT, "%s, %d unmaps per mode, %s; %d CPUs, %s", sliceText,
+                    unmaps, backend.equalsIgnoreCase("native") ? "native emulator" : backend + " backend",
+                    Runtime.getRuntime().availableProcessors(), LocalDate.now());
+            Path parent = out.toAbsolutePath().getParent();
+            if (parent != null) {
+                Files.createDirectories(parent);
+            }
+            Files.writeString(out, StallChart.svg(results, title, subtitle));
+            o.println();
+            o.println("  chart: " + out);
+        }
+        o.flush();
+        return 0;
+    }
+
+    private static void summary(PrintWriter o, List<StallResult> results) {
+        StallResult legacy = null;
+        StallResult force = null;
+        for (StallResult r : results) {
+            if (r.mode() == StallMode.LEGACY) {
+                legacy = r;
+            } else if (r.mode() == StallMode.FQS_FORCE) {
+                force = r;
+            }
+        }
+        o.println();
+        o.println("  slow unlocks/GP: reader unlocks that had to wake the writer, per grace period (LEGACY makes");
+        o.println("  every reader do it on every GP; FQS only in forced GPs). GPs include the maps' own.");
+        if (legacy != null && force != null && force.p99() > 0) {
+            o.printf(Locale.ROOT, "  FQS+force cut the p99 unmap latency from %s to %s (%.0fx).%n",
+                    Table.ms(legacy.p99()), Table.ms(force.p99()), (double) legacy.p99() / force.p99());
+        }
+    }
+}

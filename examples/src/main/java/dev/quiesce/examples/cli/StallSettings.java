@@ -1,0 +1,16 @@
+package dev.quiesce.examples.cli;
+
+import java.time.Duration;
+
+/**
+ * The stall experiment's parameters.
+ *
+ * @param vcpus        busy vCPU threads
+ * @param unmaps       unmaps per mode
+ * @param slice        vCPU time slice (0: only a kick ends a section)
+ * @param blobSize     bytes of the blob mapped and unmapped
+ * @param stallTimeout how long one unmap may take before a drain unsticks it
+ * @param seed         the random waits' seed
+ */
+record StallSettings(int vcpus, int unmaps, Duration slice, long blobSize, Duration stallTimeout, long seed) {
+}
