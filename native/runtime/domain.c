@@ -102,13 +102,17 @@ static qs_reader_rt *find_reader_of(qs_domain *dom, pthread_t thread)
     return NULL;
 }
 
-/* 1 if the calling thread is inside a read section of `dom`. `depth` is
- * owner-only, and we are its owner. */
+/* 1 if the calling thread is inside a read section of `dom`. Tested on
+ * ctr, which is non-zero exactly inside a section (gp_ctr has bit 0 set),
+ * rather than on depth: bindings may keep the nesting count elsewhere (the
+ * Java FFM backend does). We are the owner: a relaxed load sees our own
+ * last store. */
 static int self_in_section(qs_domain *dom)
 {
     pthread_mutex_lock(&dom->registry_mutex);
     qs_reader_rt *rt = find_reader_of(dom, pthread_self());
-    int inside = rt != NULL && rt->pub.depth > 0;
+    int inside = rt != NULL &&
+                 atomic_load_explicit(QS_ATOMIC_U64(&rt->pub.ctr), memory_order_relaxed) != 0;
     pthread_mutex_unlock(&dom->registry_mutex);
     return inside;
 }
@@ -255,9 +259,18 @@ int qs_reader_free(qs_reader *r)
     if (r == NULL) {
         return -EINVAL;
     }
+    qs_reader_rt *self = r->runtime;
+    /* Acquire: pairs with the release in qs_reader_retire (the caller
+     * ordered the two calls; this keeps a race detector informed). */
+    if (atomic_load_explicit(&self->retired, memory_order_acquire)) {
+        free(self);
+        return 0;
+    }
     /* A reader may be freed by another thread once its owner is outside
      * every section; the caller orders that (e.g. by joining the owner). */
-    if (r->depth > 0) {
+    /* ctr, not depth: see self_in_section. Relaxed: the caller ordered
+     * the owner's last unlock before this call. */
+    if (atomic_load_explicit(QS_ATOMIC_U64(&r->ctr), memory_order_relaxed) != 0) {
         return -EBUSY;
     }
     qs_domain *dom = r->domain;
@@ -269,6 +282,44 @@ int qs_reader_free(qs_reader *r)
     if (was_checked) {
         /* The writer may be blocked on the GP event waiting for this
          * reader; it rescans and no longer finds it. */
+        qs_event_set(&dom->gp_event);
+    }
+    return 0;
+}
+
+int qs_reader_retire(qs_reader *r)
+{
+    if (r == NULL) {
+        return -EINVAL;
+    }
+    qs_domain *dom = r->domain;
+    qs_reader_rt *rt = r->runtime;
+    pthread_mutex_lock(&dom->registry_mutex);
+    if (atomic_load_explicit(&rt->retired, memory_order_relaxed)) {
+        pthread_mutex_unlock(&dom->registry_mutex);
+        return -EALREADY;
+    }
+    int was_checked = rt->in_check;
+    /* Notifiers run under registry_mutex: none is running now, and none
+     * will (the record leaves the registry). */
+    rt->notifiers = NULL;
+    dom->nreaders--;
+    dom->slow_unlocks_gone += atomic_load_explicit(QS_ATOMIC_U64(&r->slow_unlocks),
+                                                   memory_order_relaxed);
+    link_del(&rt->reg);
+    if (rt->in_check) {
+        link_del(&rt->chk);
+        rt->in_check = 0;
+    }
+    /* Relaxed: the owner only needs to see it eventually, to report a
+     * section that lost its protection; nothing is ordered by it. */
+    atomic_store_explicit(QS_ATOMIC_U32(&r->waiting), 1, memory_order_relaxed);
+    /* Release: pairs with the acquire loads in qs_reader_free and the
+     * slow path, which then see the record unlinked. */
+    atomic_store_explicit(&rt->retired, 1, memory_order_release);
+    pthread_mutex_unlock(&dom->registry_mutex);
+    if (was_checked) {
+        /* As in qs_reader_free: a writer waiting for this reader rescans. */
         qs_event_set(&dom->gp_event);
     }
     return 0;
@@ -299,6 +350,11 @@ void qs_read_unlock_slow(qs_reader *r)
 {
     /* Clear first: a writer that re-arms later sets it again. */
     atomic_store_explicit(QS_ATOMIC_U32(&r->waiting), 0, memory_order_relaxed);
+    /* Acquire: pairs with qs_reader_retire's release; a retired record
+     * belongs to no writer any more (and its domain may be shut down). */
+    if (atomic_load_explicit(&((qs_reader_rt *)r->runtime)->retired, memory_order_acquire)) {
+        return;
+    }
     /* Owner-only writer: load + store is enough. */
     uint64_t n = atomic_load_explicit(QS_ATOMIC_U64(&r->slow_unlocks), memory_order_relaxed);
     atomic_store_explicit(QS_ATOMIC_U64(&r->slow_unlocks), n + 1, memory_order_relaxed);
@@ -771,10 +827,13 @@ void qs_force(qs_domain *dom)
     qs_event_set(&dom->work_event);
 }
 
-int qs_domain_free(qs_domain *dom)
+int qs_domain_shutdown(qs_domain *dom)
 {
     if (dom == NULL) {
         return -EINVAL;
+    }
+    if (dom->shut_down) {
+        return 0;
     }
     if (tls_worker_dom == dom || dom == default_dom) {
         return -EBUSY;
@@ -810,6 +869,16 @@ int qs_domain_free(qs_domain *dom)
     pthread_mutex_destroy(&dom->sync_mutex);
     pthread_mutex_destroy(&dom->registry_mutex);
     pthread_mutex_destroy(&dom->worker_mutex);
+    dom->shut_down = 1;
+    return 0;
+}
+
+int qs_domain_free(qs_domain *dom)
+{
+    int rc = qs_domain_shutdown(dom);
+    if (rc != 0) {
+        return rc;
+    }
     free(dom);
     return 0;
 }
@@ -928,7 +997,11 @@ void qs_domain_fork_child(qs_domain *dom)
      * process has its own copy of their objects). At most the callback
      * the parent's worker was invoking at the fork, and whatever a
      * producer had not linked yet, are lost to the child. */
-    atomic_store(&dom->pending, (uint32_t)qs_queue_repair_after_fork(&dom->queue));
+    /* A thread inside qs_drain at the fork left its marker, which lives
+     * on that thread's stack: a stack this process may reuse for the next
+     * thread it creates. Nobody here waits for it: unlink it. */
+    atomic_store(&dom->pending,
+                 (uint32_t)qs_queue_repair_after_fork(&dom->queue, drain_marker_run));
     /* Drains in progress belonged to other threads. */
     atomic_store(&dom->draining, 0);
     /* No worker thread: the next call() or drain() starts one. */

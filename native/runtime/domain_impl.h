@@ -35,6 +35,7 @@ typedef struct qs_reader_rt {
     int in_check;
     pthread_t owner;                       /* the registering thread */
     qs_notifier *notifiers;                /* force notifiers, newest first */
+    atomic_int retired;                    /* qs_reader_retire ran: unlinked, memory kept */
 } qs_reader_rt;
 
 /* Counters. Every field is updated with relaxed atomic adds (or stores by
@@ -131,6 +132,7 @@ struct qs_domain {
     atomic_int expedite_now;    /* an expedited caller waits for the
                                    running GP: expedite it */
     atomic_int closing;         /* qs_domain_free began: call() fails */
+    int shut_down;              /* qs_domain_shutdown finished (caller's thread only) */
     atomic_int worker_started;  /* fast check for qs_call (release/acquire) */
     atomic_int worker_stop;     /* asks the worker to exit when idle */
 

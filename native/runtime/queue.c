@@ -87,22 +87,27 @@ qs_head *qs_queue_pop_wait(qs_queue *q)
     }
 }
 
-size_t qs_queue_repair_after_fork(qs_queue *q)
+size_t qs_queue_repair_after_fork(qs_queue *q, qs_cb_fn drop)
 {
+    /* Single-threaded here: the queue is rebuilt with ordinary pushes,
+     * each node's link read before its push clears it. */
+    qs_head *first = q->head;
+    /* The stub may sit inside the chain; init resets its link. */
+    qs_head *stub_next = atomic_load_explicit(LINK(&q->stub), memory_order_relaxed);
+    qs_queue_init(q);
     size_t n = 0;
-    qs_head *last = q->head;
-    for (;;) {
-        if (last != &q->stub) {
+    qs_head *cur = first;
+    while (cur != NULL) {
+        /* Whatever a vanished producer would have linked after the last
+         * reachable node is unreachable in this process: the chain ends
+         * at the first NULL link. */
+        qs_head *next = cur == &q->stub ? stub_next
+                                        : atomic_load_explicit(LINK(cur), memory_order_relaxed);
+        if (cur != &q->stub && (drop == NULL || cur->fn != drop)) {
+            qs_queue_push(q, cur);
             n++;
         }
-        qs_head *next = atomic_load_explicit(LINK(last), memory_order_relaxed);
-        if (next == NULL) {
-            break;
-        }
-        last = next;
+        cur = next;
     }
-    /* Whatever a vanished producer would have linked after `last` is
-     * unreachable in this process: the queue ends at `last`. */
-    atomic_store_explicit(&q->tail, last, memory_order_relaxed);
     return n;
 }

@@ -39,8 +39,9 @@ QS_INTERNAL qs_head *qs_queue_pop(qs_queue *q);
  * guarantees that at least one pushed node has not been taken yet. */
 QS_INTERNAL qs_head *qs_queue_pop_wait(qs_queue *q);
 /* Fork child only (no other thread exists): cut the queue at the first
- * link a vanished producer never completed, and return how many nodes
- * remain reachable. */
-QS_INTERNAL size_t qs_queue_repair_after_fork(qs_queue *q);
+ * link a vanished producer never completed, unlink every node whose fn is
+ * `drop` (nodes that live on a vanished thread's stack; NULL drops none),
+ * and return how many nodes remain. */
+QS_INTERNAL size_t qs_queue_repair_after_fork(qs_queue *q, qs_cb_fn drop);
 
 #endif /* QUIESCE_RUNTIME_QUEUE_H */

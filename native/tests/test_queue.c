@@ -145,8 +145,87 @@ static void domain_queue(void)
     }
 }
 
+static void keep_fn(qs_head *h)
+{
+    (void)h;
+}
+
+static void drop_fn(qs_head *h)
+{
+    (void)h;
+}
+
+/* The fork-child repair: markers (fn == drop_fn) are unlinked wherever
+ * they sit (first, middle, last, around the stub), the rest stay in order,
+ * and the repaired queue works as a queue. Run in this process: the repair
+ * only needs that no other thread touches the queue. */
+static void repair_after_fork(void)
+{
+    qs_head h[8];
+    /* 1: before the stub moves (stub at the head). */
+    const int drop1[8] = {1, 0, 1, 0, 0, 1, 0, 1};
+    qs_queue_init(&q);
+    for (int i = 0; i < 8; i++) {
+        h[i].fn = drop1[i] ? drop_fn : keep_fn;
+        qs_queue_push(&q, &h[i]);
+    }
+    CHECK_EQ(qs_queue_repair_after_fork(&q, drop_fn), 4);
+    const int keep1[4] = {1, 3, 4, 6};
+    for (int i = 0; i < 4; i++) {
+        CHECK(qs_queue_pop_wait(&q) == &h[keep1[i]]);
+    }
+    CHECK(qs_queue_pop(&q) == NULL);
+
+    /* 2: the stub at the head with a link (after a pop), then the stub
+     * inside the chain, as a pop racing a producer can leave it. */
+    qs_queue_init(&q);
+    h[0].fn = keep_fn;
+    qs_queue_push(&q, &h[0]);
+    CHECK(qs_queue_pop(&q) == &h[0]); /* the stub, re-pushed, is the head */
+    h[1].fn = drop_fn;
+    h[2].fn = keep_fn;
+    qs_queue_push(&q, &h[1]);
+    qs_queue_push(&q, &h[2]);
+    CHECK_EQ(qs_queue_repair_after_fork(&q, drop_fn), 1);
+    CHECK(qs_queue_pop_wait(&q) == &h[2]);
+    CHECK(qs_queue_pop(&q) == NULL);
+    /* head h2 -> stub -> h3 (drop) -> h4, built by hand */
+    qs_queue_init(&q);
+    h[3].fn = drop_fn;
+    h[4].fn = keep_fn;
+    q.head = &h[2];
+    h[2].next = &q.stub;
+    q.stub.next = &h[3];
+    h[3].next = &h[4];
+    h[4].next = NULL;
+    atomic_store(&q.tail, &h[4]);
+    CHECK_EQ(qs_queue_repair_after_fork(&q, drop_fn), 2);
+    CHECK(qs_queue_pop_wait(&q) == &h[2]);
+    CHECK(qs_queue_pop_wait(&q) == &h[4]);
+    CHECK(qs_queue_pop(&q) == NULL);
+
+    /* 3: only markers; then the queue is empty and usable. */
+    qs_queue_init(&q);
+    h[5].fn = drop_fn;
+    qs_queue_push(&q, &h[5]);
+    CHECK_EQ(qs_queue_repair_after_fork(&q, drop_fn), 0);
+    CHECK(qs_queue_pop(&q) == NULL);
+    h[6].fn = keep_fn;
+    qs_queue_push(&q, &h[6]);
+    CHECK(qs_queue_pop_wait(&q) == &h[6]);
+
+    /* 4: NULL drops nothing. */
+    qs_queue_init(&q);
+    h[7].fn = drop_fn;
+    qs_queue_push(&q, &h[7]);
+    CHECK_EQ(qs_queue_repair_after_fork(&q, NULL), 1);
+    CHECK(qs_queue_pop_wait(&q) == &h[7]);
+}
+
 int main(void)
 {
+    repair_after_fork();
+    printf("queue: fork-child repair OK\n");
     per_producer = qs_test_long() ? 2000000 : 200000;
     raw_queue();
     printf("queue: raw MPSC %d x %ld OK\n", PRODUCERS, per_producer);

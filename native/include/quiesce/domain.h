@@ -38,7 +38,9 @@ typedef struct qs_domain qs_domain;
  */
 typedef struct qs_reader {
     uint64_t ctr;                  /* atomic: 0 outside, gp_ctr snapshot inside */
-    uint32_t depth;                /* nesting depth; owner only */
+    uint32_t depth;                /* nesting depth of the C read side; owner only.
+                                      "Inside a section" is ctr != 0 (bindings may
+                                      count nesting elsewhere: the FFM backend does) */
     uint32_t waiting;              /* atomic: non-zero = wake the writer on unlock */
     const uint64_t *gp_ctr;        /* the domain's gp_ctr (atomic, read-only here) */
     uint32_t fence_mode;           /* a qs_fence_mode, fixed at registration */
@@ -74,8 +76,16 @@ int qs_domain_new(const qs_domain_config *cfg, qs_domain **out);
 /* Run every queued callback, stop the worker and free the domain.
  * Returns -EBUSY (and changes nothing) while readers are registered, when
  * called from a callback running on this domain's worker, or for the
- * default domain. Must not race with other calls on `dom`. */
+ * default domain. Must not race with other calls on `dom`. After
+ * qs_domain_shutdown it only frees the memory. */
 int qs_domain_free(qs_domain *dom);
+/* The first half of qs_domain_free: run every queued callback and stop
+ * the worker, but keep the domain's memory (its gp_ctr stays readable for
+ * the owners of retired readers, see qs_reader_retire). Same return codes;
+ * a second call returns 0 and does nothing. Afterwards only
+ * qs_domain_free(dom) and qs_reader_free of retired readers may be called;
+ * every other function on `dom` or its readers is undefined. */
+int qs_domain_shutdown(qs_domain *dom);
 /* The domain the QEMU-compatible names use (created on first use with
  * FQS defaults; never freed). */
 qs_domain *qs_domain_default(void);
@@ -89,8 +99,22 @@ int32_t qs_domain_fence_mode(const qs_domain *dom);
  * reader for `dom`: a thread may hold one reader per domain). */
 int qs_reader_new(qs_domain *dom, qs_reader **out);
 /* Unregister and free. Returns -EBUSY inside a section (nothing changes),
- * -EINVAL for NULL. */
+ * -EINVAL for NULL. On a retired reader: frees its memory only (the
+ * domain is not touched and may already be freed). */
 int qs_reader_free(qs_reader *r);
+/* Unregister now, free later: for bindings that run the read side on the
+ * record's memory and cannot order the owner thread's last access before a
+ * free (Java's FFM backend frees the memory once the garbage collector
+ * proves no thread can reach it). Any thread may call it, even while the
+ * owner is inside a section: that section is no longer waited for (the
+ * binding must tell its owner). Afterwards writers never look at the record
+ * again; the owner's stores to it are harmless, its loads of gp_ctr stay
+ * valid until qs_domain_free, and its notifiers are unlinked (none is
+ * running once this returns). `waiting` is left set, so the owner's next
+ * outermost unlock takes the slow path, which on a retired record only
+ * clears it. Returns 0, -EINVAL (NULL), -EALREADY (retired before: nothing
+ * changes). Free the memory with qs_reader_free. */
+int qs_reader_retire(qs_reader *r);
 /* The calling thread's reader for `dom`, or NULL. */
 qs_reader *qs_reader_self(qs_domain *dom);
 
@@ -98,7 +122,8 @@ qs_reader *qs_reader_self(qs_domain *dom);
 void qs_read_lock_fn(qs_reader *r);
 void qs_read_unlock_fn(qs_reader *r);
 /* The unlock slow path: clear `waiting`, count, wake the writer. Called by
- * the inline unlock (and by FFM code) when `waiting` was seen set. */
+ * the inline unlock (and by FFM code) when `waiting` was seen set. On a
+ * retired reader it only clears `waiting`. */
 void qs_read_unlock_slow(qs_reader *r);
 
 /* Force notifiers: run on the writer's thread when a GP this reader blocks
