@@ -1911,6 +1911,66 @@ public class Quiesce extends Quiesce$shared {
         }
     }
 
+    private static class qs_domain_shutdown {
+        public static final FunctionDescriptor DESC = FunctionDescriptor.of(
+            Quiesce.C_INT,
+            Quiesce.C_POINTER
+        );
+
+        public static final MemorySegment ADDR = SYMBOL_LOOKUP.findOrThrow("qs_domain_shutdown");
+
+        public static final MethodHandle HANDLE = Linker.nativeLinker().downcallHandle(ADDR, DESC);
+    }
+
+    /**
+     * Function descriptor for:
+     * {@snippet lang=c :
+     * int qs_domain_shutdown(qs_domain *dom)
+     * }
+     */
+    public static FunctionDescriptor qs_domain_shutdown$descriptor() {
+        return qs_domain_shutdown.DESC;
+    }
+
+    /**
+     * Downcall method handle for:
+     * {@snippet lang=c :
+     * int qs_domain_shutdown(qs_domain *dom)
+     * }
+     */
+    public static MethodHandle qs_domain_shutdown$handle() {
+        return qs_domain_shutdown.HANDLE;
+    }
+
+    /**
+     * Address for:
+     * {@snippet lang=c :
+     * int qs_domain_shutdown(qs_domain *dom)
+     * }
+     */
+    public static MemorySegment qs_domain_shutdown$address() {
+        return qs_domain_shutdown.ADDR;
+    }
+
+    /**
+     * {@snippet lang=c :
+     * int qs_domain_shutdown(qs_domain *dom)
+     * }
+     */
+    public static int qs_domain_shutdown(MemorySegment dom) {
+        var mh$ = qs_domain_shutdown.HANDLE;
+        try {
+            if (TRACE_DOWNCALLS) {
+                traceDowncall("qs_domain_shutdown", dom);
+            }
+            return (int)mh$.invokeExact(dom);
+        } catch (Error | RuntimeException ex) {
+           throw ex;
+        } catch (Throwable ex$) {
+           throw new AssertionError("should not reach here", ex$);
+        }
+    }
+
     private static class qs_domain_default {
         public static final FunctionDescriptor DESC = FunctionDescriptor.of(
             Quiesce.C_POINTER    );
@@ -2141,6 +2201,66 @@ public class Quiesce extends Quiesce$shared {
         try {
             if (TRACE_DOWNCALLS) {
                 traceDowncall("qs_reader_free", r);
+            }
+            return (int)mh$.invokeExact(r);
+        } catch (Error | RuntimeException ex) {
+           throw ex;
+        } catch (Throwable ex$) {
+           throw new AssertionError("should not reach here", ex$);
+        }
+    }
+
+    private static class qs_reader_retire {
+        public static final FunctionDescriptor DESC = FunctionDescriptor.of(
+            Quiesce.C_INT,
+            Quiesce.C_POINTER
+        );
+
+        public static final MemorySegment ADDR = SYMBOL_LOOKUP.findOrThrow("qs_reader_retire");
+
+        public static final MethodHandle HANDLE = Linker.nativeLinker().downcallHandle(ADDR, DESC);
+    }
+
+    /**
+     * Function descriptor for:
+     * {@snippet lang=c :
+     * int qs_reader_retire(qs_reader *r)
+     * }
+     */
+    public static FunctionDescriptor qs_reader_retire$descriptor() {
+        return qs_reader_retire.DESC;
+    }
+
+    /**
+     * Downcall method handle for:
+     * {@snippet lang=c :
+     * int qs_reader_retire(qs_reader *r)
+     * }
+     */
+    public static MethodHandle qs_reader_retire$handle() {
+        return qs_reader_retire.HANDLE;
+    }
+
+    /**
+     * Address for:
+     * {@snippet lang=c :
+     * int qs_reader_retire(qs_reader *r)
+     * }
+     */
+    public static MemorySegment qs_reader_retire$address() {
+        return qs_reader_retire.ADDR;
+    }
+
+    /**
+     * {@snippet lang=c :
+     * int qs_reader_retire(qs_reader *r)
+     * }
+     */
+    public static int qs_reader_retire(MemorySegment r) {
+        var mh$ = qs_reader_retire.HANDLE;
+        try {
+            if (TRACE_DOWNCALLS) {
+                traceDowncall("qs_reader_retire", r);
             }
             return (int)mh$.invokeExact(r);
         } catch (Error | RuntimeException ex) {

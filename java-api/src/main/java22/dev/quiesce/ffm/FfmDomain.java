@@ -32,15 +32,19 @@ final class FfmDomain implements BackendDomain {
     private static final MethodHandle STATS_GET = LINKER.downcallHandle(Quiesce.qs_stats_get$address(),
             Quiesce.qs_stats_get$descriptor(), Linker.Option.critical(false));
 
-    /* Global scope: for qs_domain_free only, after `arena` is closed. */
+    /* Global scope: for qs_domain_shutdown only, after `arena` is closed. */
     private final MemorySegment raw;
     final Arena arena = Arena.ofShared();
     /* The domain pointer, in `arena`. */
     final MemorySegment dom;
+    /* Frees the domain's memory once this object is unreachable, if it was shut down. */
+    private final DomainMemory memory;
 
     FfmDomain(MemorySegment raw) {
         this.raw = raw;
         this.dom = raw.reinterpret(arena, null);
+        this.memory = new DomainMemory(raw.address());
+        FfmUpcalls.CLEANER.register(this, memory);
     }
 
     @Override
@@ -132,6 +136,28 @@ final class FfmDomain implements BackendDomain {
                 }
             }
         }
-        ErrorCode.check(Quiesce.qs_domain_free(raw), "qs_domain_free");
+        // Callbacks run, worker stopped; the memory stays: readers of this
+        // domain (which keep this object reachable) load its gp_ctr by raw
+        // address (see FfmReadSide), so it is freed by the Cleaner.
+        ErrorCode.check(Quiesce.qs_domain_shutdown(raw), "qs_domain_shutdown");
+        memory.shutDown = true;
+    }
+
+    /* The Cleaner's action: must not refer to the FfmDomain. */
+    private static final class DomainMemory implements Runnable {
+        private final long address;
+        /* Only a shut-down domain may be freed (one never closed keeps its worker). */
+        volatile boolean shutDown;
+
+        DomainMemory(long address) {
+            this.address = address;
+        }
+
+        @Override
+        public void run() {
+            if (shutDown) {
+                Quiesce.qs_domain_free(MemorySegment.ofAddress(address));
+            }
+        }
     }
 }

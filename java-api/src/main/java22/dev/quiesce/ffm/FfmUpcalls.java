@@ -8,6 +8,7 @@ import java.lang.foreign.Linker;
 import java.lang.foreign.MemorySegment;
 import java.lang.foreign.ValueLayout;
 import java.lang.invoke.MethodHandle;
+import java.lang.ref.Cleaner;
 import java.util.Map;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.atomic.AtomicLong;
@@ -28,6 +29,9 @@ final class FfmUpcalls {
     /* Notifiers: opaque id -> task. */
     static final Map<Long, Runnable> NOTIFIERS = new ConcurrentHashMap<>();
     static final AtomicLong NEXT_NOTIFIER_ID = new AtomicLong(1);
+    /* Frees native memory the fast path reaches by raw address, once the
+     * Java object that holds the address is unreachable (FfmReadSide, FfmDomain). */
+    static final Cleaner CLEANER = Cleaner.create();
 
     static final MemorySegment CALLBACK_STUB = qs_cb_fn.allocate(FfmUpcalls::onCallback, Arena.global());
     static final MemorySegment NOTIFY_STUB = qs_notify_fn.allocate(FfmUpcalls::onNotify, Arena.global());

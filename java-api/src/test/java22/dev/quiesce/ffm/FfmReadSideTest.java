@@ -1,9 +1,11 @@
 package dev.quiesce.ffm;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import dev.quiesce.ErrorCode;
 import dev.quiesce.Policy;
 import dev.quiesce.bindings.Quiesce;
 import dev.quiesce.bindings.qs_reader;
@@ -29,10 +31,9 @@ class FfmReadSideTest {
         return BACKEND.open(new DomainConfig(Policy.FQS, 1_000_000, 5, 30, membarrier));
     }
 
-    /** ctr, depth, waiting, slow_unlocks of a record. */
+    /** ctr, waiting, slow_unlocks of a record (depth is the C side's own count). */
     private static long[] state(MemorySegment rec) {
-        return new long[] {qs_reader.ctr(rec), qs_reader.depth(rec), qs_reader.waiting(rec),
-            qs_reader.slow_unlocks(rec)};
+        return new long[] {qs_reader.ctr(rec), qs_reader.waiting(rec), qs_reader.slow_unlocks(rec)};
     }
 
     @ParameterizedTest(name = "membarrier={0}")
@@ -57,29 +58,25 @@ class FfmReadSideTest {
         long[] cUnlocked = state(rec);
 
         assertEquals(gp, javaLocked[0]);
-        assertEquals(1, javaLocked[1]);
         assertEquals(java.util.Arrays.toString(cLocked), java.util.Arrays.toString(javaLocked));
         assertEquals(java.util.Arrays.toString(cUnlocked), java.util.Arrays.toString(javaUnlocked));
         assertEquals(0, javaUnlocked[0]);
-        assertEquals(0, javaUnlocked[1]);
         r.close();
         d.close();
     }
 
     @Test
-    void nestedLocksTouchCtrOnlyAtTheOutermost() {
-        BackendDomain d = open(true);
+    void theCSideSeesAJavaSectionThroughCtr() {
+        FfmDomain d = (FfmDomain) open(true);
         FfmReadSide r = (FfmReadSide) d.registerCurrentThread();
         MemorySegment rec = r.record();
         r.lock();
-        long ctr = qs_reader.ctr(rec);
-        r.lock();
-        assertEquals(2, qs_reader.depth(rec));
-        assertEquals(ctr, qs_reader.ctr(rec));
+        assertEquals(0, qs_reader.depth(rec), "the nesting count stays in Java");
+        // qs_drain would wait for this thread's own section: refused.
+        assertEquals(-ErrorCode.EDEADLK.errno(), Quiesce.qs_drain(d.dom));
+        assertEquals(-ErrorCode.EBUSY.errno(), Quiesce.qs_reader_free(rec));
         r.unlock();
-        assertEquals(ctr, qs_reader.ctr(rec));
-        r.unlock();
-        assertEquals(0, qs_reader.ctr(rec));
+        assertEquals(0, Quiesce.qs_drain(d.dom));
         r.close();
         d.close();
     }
@@ -110,8 +107,33 @@ class FfmReadSideTest {
         owner.start();
         owner.join();
         FfmReadSide r = reader.get();
-        r.close(); // from this thread: closes the record's arena, then qs_reader_free
-        assertThrows(IllegalStateException.class, r::lock);
+        r.close(); // from this thread: retires the record (its memory stays until r is unreachable)
+        assertEquals(1, qs_reader.waiting(r.record()), "retired: waiting left set");
+        // The facade refuses a released registration before lock(); here, below
+        // it, the record is still valid memory and every unlock reports the misuse.
+        for (int i = 0; i < 2; i++) {
+            r.lock();
+            assertThrows(IllegalStateException.class, r::unlock);
+        }
+        d.close();
+    }
+
+    @Test
+    void aReaderRetiredInsideASectionNoLongerHoldsUpGracePeriodsAndItsUnlockThrows() throws Exception {
+        BackendDomain d = open(true);
+        FfmReadSide r = (FfmReadSide) d.registerCurrentThread();
+        r.lock();
+        Thread closer = new Thread(r::close);
+        closer.start();
+        closer.join();
+        // Would wait for this thread's section forever if the record were still registered.
+        Thread syncer = new Thread(d::synchronize);
+        syncer.start();
+        syncer.join(10_000);
+        assertFalse(syncer.isAlive(), "synchronize() returned");
+        IllegalStateException e = assertThrows(IllegalStateException.class, r::unlock);
+        assertTrue(e.getMessage().contains("closed by another thread"), e.getMessage());
+        assertEquals(0, qs_reader.ctr(r.record()));
         d.close();
     }
 }
