@@ -21,6 +21,7 @@
 
 #include "domain_impl.h"
 #include "membarrier.h"
+#include "sched_hint.h"
 
 /* The domain whose worker runs on this thread (NULL elsewhere). */
 static _Thread_local qs_domain *tls_worker_dom;
@@ -130,7 +131,7 @@ int qs_domain_config_init(qs_domain_config *cfg, int32_t policy)
         return rc;
     }
     cfg->use_membarrier = 1;
-    cfg->reserved = 0;
+    cfg->worker_slice_us = QS_DEFAULT_WORKER_SLICE_US;
     return 0;
 }
 
@@ -139,7 +140,11 @@ static int config_check(const qs_domain_config *cfg)
     if (qs_params_check(&cfg->params) != 0) {
         return -EINVAL;
     }
-    if ((cfg->use_membarrier != 0 && cfg->use_membarrier != 1) || cfg->reserved != 0) {
+    if (cfg->use_membarrier != 0 && cfg->use_membarrier != 1) {
+        return -EINVAL;
+    }
+    if (cfg->worker_slice_us != 0 && (cfg->worker_slice_us < QS_WORKER_SLICE_MIN_US ||
+                                      cfg->worker_slice_us > QS_WORKER_SLICE_MAX_US)) {
         return -EINVAL;
     }
     return 0;
@@ -654,6 +659,9 @@ static void *worker_main(void *arg)
 {
     qs_domain *dom = arg;
     tls_worker_dom = dom;
+    if (dom->cfg.worker_slice_us != 0) {
+        qs_sched_request_slice((uint64_t)dom->cfg.worker_slice_us * 1000u);
+    }
     qs_worker w;
     qs_worker_init(&w, &dom->cfg.params);
 

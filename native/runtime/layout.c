@@ -124,7 +124,7 @@ static const field_row sim_effects_fields[] = {
 static const field_row domain_config_fields[] = {
     FIELD(qs_domain_config, params),
     FIELD(qs_domain_config, use_membarrier),
-    FIELD(qs_domain_config, reserved),
+    FIELD(qs_domain_config, worker_slice_us),
 };
 
 static const field_row reader_fields[] = {

@@ -26,6 +26,9 @@
 #include <sched.h>
 #include <signal.h>
 #include <stdatomic.h>
+#include <string.h>
+#include <sys/syscall.h>
+#include <sys/utsname.h>
 #include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
@@ -563,7 +566,10 @@ static void test_misuse(void)
     cfg.use_membarrier = 2;
     CHECK_EQ(qs_domain_new(&cfg, &dom), -EINVAL);
     CHECK_OK(qs_domain_config_init(&cfg, QS_POLICY_FQS));
-    cfg.reserved = 1;
+    CHECK_EQ(cfg.worker_slice_us, QS_DEFAULT_WORKER_SLICE_US);
+    cfg.worker_slice_us = QS_WORKER_SLICE_MIN_US - 1;
+    CHECK_EQ(qs_domain_new(&cfg, &dom), -EINVAL);
+    cfg.worker_slice_us = QS_WORKER_SLICE_MAX_US + 1;
     CHECK_EQ(qs_domain_new(&cfg, &dom), -EINVAL);
 
     dom = make_domain(QS_POLICY_FQS, 1 * MS, 5, 30);
@@ -780,10 +786,64 @@ static void test_fork(void)
            forks, atomic_load(&fork_queued));
 }
 
+/* The worker's scheduler slice, as a callback running on it sees it
+ * (sched_getattr's sched_runtime: the custom slice on Linux 6.12+). */
+typedef struct slice_probe {
+    qs_head head;
+    uint64_t runtime_ns;
+    int rc;
+} slice_probe;
+
+static void slice_probe_run(qs_head *h)
+{
+    slice_probe *p = (slice_probe *)h;
+    uint64_t attr[7]; /* struct sched_attr, first version: 48 bytes */
+    memset(attr, 0, sizeof(attr));
+    p->rc = (int)syscall(SYS_sched_getattr, 0, attr, (unsigned)sizeof(attr), 0u);
+    p->runtime_ns = attr[3]; /* after size, policy, flags, nice, priority */
+}
+
+static uint64_t worker_slice_ns(uint32_t slice_us)
+{
+    qs_domain_config cfg;
+    CHECK_OK(qs_domain_config_init(&cfg, QS_POLICY_FQS));
+    cfg.worker_slice_us = slice_us;
+    qs_domain *dom;
+    CHECK_OK(qs_domain_new(&cfg, &dom));
+    slice_probe p = {.rc = -1};
+    CHECK_OK(qs_call(dom, &p.head, slice_probe_run));
+    CHECK_OK(qs_drain(dom));
+    CHECK_OK(p.rc);
+    CHECK_OK(qs_domain_free(dom));
+    return p.runtime_ns;
+}
+
+static void test_worker_slice(void)
+{
+    struct utsname u;
+    CHECK_OK(uname(&u));
+    int major = 0, minor = 0;
+    sscanf(u.release, "%d.%d", &major, &minor);
+    uint64_t def = worker_slice_ns(0);
+    uint64_t set = worker_slice_ns(QS_DEFAULT_WORKER_SLICE_US);
+    uint64_t big = worker_slice_ns(5000);
+    if (major > 6 || (major == 6 && minor >= 12)) {
+        /* Custom slices exist: the worker got what it asked for. */
+        CHECK_EQ(set, QS_DEFAULT_WORKER_SLICE_US * 1000ull);
+        CHECK_EQ(big, 5000000ull);
+        CHECK(def != set);
+        printf("policy: worker slice: kernel default %llu ns, asked 100 us -> %llu ns, 5 ms -> %llu ns\n",
+               (unsigned long long)def, (unsigned long long)set, (unsigned long long)big);
+    } else {
+        printf("policy: worker slice: kernel %s has no custom slices; not checked\n", u.release);
+    }
+}
+
 int main(void)
 {
     setvbuf(stdout, NULL, _IOLBF, 0);
     test_misuse();
+    test_worker_slice();
     test_normal_state_is_free();
     test_fqs_causes();
     test_busy_reader();

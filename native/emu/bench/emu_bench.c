@@ -4,6 +4,9 @@
  *   LEGACY        the RCU before the seed,
  *   FQS           the seed (QEMU 55d98e3ede),
  *   FQS+force     the seed plus force on unmap (QEMU's follow-up),
+ *   FQS+force/kd  the same with the RCU worker on the kernel's default
+ *                 scheduler slice (worker_slice_us = 0) instead of the
+ *                 library's 100 us (see qs_domain_config),
  * all with the default (QEMU) parameters: 10 ms poll period, 5 polls,
  * 30 callbacks. Also the reader slow-path unlocks per grace period.
  *
@@ -15,7 +18,7 @@
  *
  * --no-yield: kicked vCPUs re-enter at once instead of yielding the CPU.
  *
- * --only MODE: run one of LEGACY, FQS, FQS+force.
+ * --only MODE: run one of LEGACY, FQS, FQS+force, FQS+force/kd.
  *
  * usage: qs-emu-bench [--iters N] [--vcpus N] [--slice-ms MS] [--no-settle] [--no-yield]
  *                     [--only MODE]
@@ -112,8 +115,8 @@ static int settle = 1;
 static int yield_on_kick = 1;
 static const char *only = NULL; /* run one mode */
 
-static row run(const char *name, int32_t policy, int force, int iters, uint32_t vcpus,
-               uint64_t slice_ns)
+static row run(const char *name, int32_t policy, int force, uint32_t worker_slice_us, int iters,
+               uint32_t vcpus, uint64_t slice_ns)
 {
     qs_domain_config dc;
     qs_domain *dom = NULL;
@@ -121,6 +124,7 @@ static row run(const char *name, int32_t policy, int force, int iters, uint32_t 
     if (rc != 0) {
         die("qs_domain_config_init", rc);
     }
+    dc.worker_slice_us = worker_slice_us;
     if ((rc = qs_domain_new(&dc, &dom)) != 0) {
         die("qs_domain_new", rc);
     }
@@ -218,7 +222,7 @@ int main(int argc, char **argv)
         } else {
             fprintf(stderr,
                     "usage: %s [--iters N] [--vcpus N] [--slice-ms MS] [--no-settle]"
-                    " [--no-yield] [--only LEGACY|FQS|FQS+force]\n",
+                    " [--no-yield] [--only LEGACY|FQS|FQS+force|FQS+force/kd]\n",
                     argv[0]);
             return 2;
         }
@@ -236,24 +240,36 @@ int main(int argc, char **argv)
         const char *name;
         int32_t policy;
         int force;
-    } modes[3] = {
-        {"LEGACY", QS_POLICY_LEGACY, 0},
-        {"FQS", QS_POLICY_FQS, 0},
-        {"FQS+force", QS_POLICY_FQS, 1},
+        uint32_t worker_slice_us;
+    } modes[4] = {
+        {"LEGACY", QS_POLICY_LEGACY, 0, QS_DEFAULT_WORKER_SLICE_US},
+        {"FQS", QS_POLICY_FQS, 0, QS_DEFAULT_WORKER_SLICE_US},
+        {"FQS+force", QS_POLICY_FQS, 1, QS_DEFAULT_WORKER_SLICE_US},
+        {"FQS+force/kd", QS_POLICY_FQS, 1, 0},
     };
-    row rows[3];
+    row rows[4];
     int nrows = 0;
-    for (int i = 0; i < 3; i++) {
-        if (only == NULL || strcmp(only, modes[i].name) == 0) {
-            rows[nrows++] = run(modes[i].name, modes[i].policy, modes[i].force, iters, vcpus,
-                                slice_ms * MS);
+    if (only != NULL) {
+        int known = 0;
+        for (int i = 0; i < 4; i++) {
+            known |= strcmp(only, modes[i].name) == 0;
+        }
+        if (!known) {
+            fprintf(stderr, "qs-emu-bench: unknown mode '%s' (LEGACY, FQS, FQS+force, FQS+force/kd)\n", only);
+            return 2;
         }
     }
-    printf("\n%-10s %12s %12s %12s %8s %6s %8s %6s %12s %12s\n", "mode", "unmap p50",
+    for (int i = 0; i < 4; i++) {
+        if (only == NULL || strcmp(only, modes[i].name) == 0) {
+            rows[nrows++] = run(modes[i].name, modes[i].policy, modes[i].force,
+                                modes[i].worker_slice_us, iters, vcpus, slice_ms * MS);
+        }
+    }
+    printf("\n%-12s %12s %12s %12s %8s %6s %8s %6s %12s %12s\n", "mode", "unmap p50",
            "unmap p99", "unmap max", "slow/GP", "GPs", "FQS GPs", "kicks", "GP p99",
            "max section");
     for (int i = 0; i < nrows; i++) {
-        printf("%-10s %9.3f ms %9.3f ms %9.3f ms %8.2f %6" PRIu64 " %8" PRIu64 " %6" PRIu64
+        printf("%-12s %9.3f ms %9.3f ms %9.3f ms %8.2f %6" PRIu64 " %8" PRIu64 " %6" PRIu64
                " %9.3f ms %9.3f ms\n",
                rows[i].name, rows[i].p50 / 1e6, rows[i].p99 / 1e6, rows[i].max / 1e6,
                rows[i].slow_per_gp, rows[i].gps, rows[i].gps_fqs, rows[i].kicks,
@@ -261,6 +277,7 @@ int main(int argc, char **argv)
     }
     printf("\n(slow/GP: reader slow-path unlocks per grace period; GP p99 from the\n"
            " domain's histogram, bucket upper bound; max section: longest vCPU read\n"
-           " section, wall clock, includes time the vCPU thread was preempted)\n");
+           " section, wall clock, includes time the vCPU thread was preempted;\n"
+           " /kd: RCU worker on the kernel's default scheduler slice)\n");
     return 0;
 }

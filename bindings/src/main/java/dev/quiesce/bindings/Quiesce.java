@@ -6730,5 +6730,32 @@ public class Quiesce extends Quiesce$shared {
     public static long QS_GP_STEP() {
         return QS_GP_STEP;
     }
+    private static final int QS_DEFAULT_WORKER_SLICE_US = (int)100L;
+    /**
+     * {@snippet lang=c :
+     * #define QS_DEFAULT_WORKER_SLICE_US 100
+     * }
+     */
+    public static int QS_DEFAULT_WORKER_SLICE_US() {
+        return QS_DEFAULT_WORKER_SLICE_US;
+    }
+    private static final int QS_WORKER_SLICE_MIN_US = (int)100L;
+    /**
+     * {@snippet lang=c :
+     * #define QS_WORKER_SLICE_MIN_US 100
+     * }
+     */
+    public static int QS_WORKER_SLICE_MIN_US() {
+        return QS_WORKER_SLICE_MIN_US;
+    }
+    private static final int QS_WORKER_SLICE_MAX_US = (int)100000L;
+    /**
+     * {@snippet lang=c :
+     * #define QS_WORKER_SLICE_MAX_US 100000
+     * }
+     */
+    public static int QS_WORKER_SLICE_MAX_US() {
+        return QS_WORKER_SLICE_MAX_US;
+    }
 }
 

@@ -17,7 +17,7 @@ import static java.lang.foreign.MemoryLayout.PathElement.*;
  * struct qs_domain_config {
  *     qs_params params;
  *     int32_t use_membarrier;
- *     uint32_t reserved;
+ *     uint32_t worker_slice_us;
  * }
  * }
  */
@@ -30,7 +30,7 @@ public class qs_domain_config {
     private static final GroupLayout $LAYOUT = MemoryLayout.structLayout(
         qs_params.layout().withName("params"),
         Quiesce.C_INT.withName("use_membarrier"),
-        Quiesce.C_INT.withName("reserved")
+        Quiesce.C_INT.withName("worker_slice_us")
     ).withName("qs_domain_config");
 
     /**
@@ -128,48 +128,48 @@ public class qs_domain_config {
         struct.set(use_membarrier$LAYOUT, use_membarrier$OFFSET, fieldValue);
     }
 
-    private static final OfInt reserved$LAYOUT = (OfInt)$LAYOUT.select(groupElement("reserved"));
+    private static final OfInt worker_slice_us$LAYOUT = (OfInt)$LAYOUT.select(groupElement("worker_slice_us"));
 
     /**
      * Layout for field:
      * {@snippet lang=c :
-     * uint32_t reserved
+     * uint32_t worker_slice_us
      * }
      */
-    public static final OfInt reserved$layout() {
-        return reserved$LAYOUT;
+    public static final OfInt worker_slice_us$layout() {
+        return worker_slice_us$LAYOUT;
     }
 
-    private static final long reserved$OFFSET = $LAYOUT.byteOffset(groupElement("reserved"));
+    private static final long worker_slice_us$OFFSET = $LAYOUT.byteOffset(groupElement("worker_slice_us"));
 
     /**
      * Offset for field:
      * {@snippet lang=c :
-     * uint32_t reserved
+     * uint32_t worker_slice_us
      * }
      */
-    public static final long reserved$offset() {
-        return reserved$OFFSET;
+    public static final long worker_slice_us$offset() {
+        return worker_slice_us$OFFSET;
     }
 
     /**
      * Getter for field:
      * {@snippet lang=c :
-     * uint32_t reserved
+     * uint32_t worker_slice_us
      * }
      */
-    public static int reserved(MemorySegment struct) {
-        return struct.get(reserved$LAYOUT, reserved$OFFSET);
+    public static int worker_slice_us(MemorySegment struct) {
+        return struct.get(worker_slice_us$LAYOUT, worker_slice_us$OFFSET);
     }
 
     /**
      * Setter for field:
      * {@snippet lang=c :
-     * uint32_t reserved
+     * uint32_t worker_slice_us
      * }
      */
-    public static void reserved(MemorySegment struct, int fieldValue) {
-        struct.set(reserved$LAYOUT, reserved$OFFSET, fieldValue);
+    public static void worker_slice_us(MemorySegment struct, int fieldValue) {
+        struct.set(worker_slice_us$LAYOUT, worker_slice_us$OFFSET, fieldValue);
     }
 
     /**

@@ -34,6 +34,7 @@ public final class JnaBackend implements RcuBackend {
     static final long CONFIG_SIZE;
     static final long CONFIG_PARAMS;
     static final long CONFIG_USE_MEMBARRIER;
+    static final long CONFIG_WORKER_SLICE;
     static final long PARAMS_POLL_LIMIT;
     static final long PARAMS_CB_THRESHOLD;
     static final long PARAMS_POLL_PERIOD;
@@ -64,6 +65,7 @@ public final class JnaBackend implements RcuBackend {
         CONFIG_SIZE = JnaLib.sizeof("qs_domain_config");
         CONFIG_PARAMS = JnaLib.offsetof("qs_domain_config", "params");
         CONFIG_USE_MEMBARRIER = JnaLib.offsetof("qs_domain_config", "use_membarrier");
+        CONFIG_WORKER_SLICE = JnaLib.offsetof("qs_domain_config", "worker_slice_us");
         PARAMS_POLL_LIMIT = JnaLib.offsetof("qs_params", "poll_limit");
         PARAMS_CB_THRESHOLD = JnaLib.offsetof("qs_params", "cb_threshold");
         PARAMS_POLL_PERIOD = JnaLib.offsetof("qs_params", "poll_period_ns");
@@ -112,6 +114,7 @@ public final class JnaBackend implements RcuBackend {
             cfg.setInt(CONFIG_PARAMS + PARAMS_CB_THRESHOLD, config.callbackThreshold());
             cfg.setLong(CONFIG_PARAMS + PARAMS_POLL_PERIOD, config.pollPeriodNanos());
             cfg.setInt(CONFIG_USE_MEMBARRIER, config.useMembarrier() ? 1 : 0);
+            cfg.setInt(CONFIG_WORKER_SLICE, config.workerSliceMicros());
             out.setPointer(0, null);
             ErrorCode.check(JnaLib.qs_domain_new(cfg, out), "qs_domain_new");
             return new JnaDomain(out.getPointer(0));

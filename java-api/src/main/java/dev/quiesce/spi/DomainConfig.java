@@ -13,9 +13,14 @@ import java.util.Objects;
  * @param useMembarrier   let native readers rely on {@code membarrier(2)} when the
  *                        kernel offers it (readers then need only a compiler
  *                        barrier); {@code false} forces full fences
+ * @param workerSliceMicros the scheduler slice the native call worker asks for
+ *                        ({@code sched_setattr}, Linux 6.12+ custom slice): 0
+ *                        leaves the kernel default, else
+ *                        {@value #MIN_WORKER_SLICE_MICROS}..{@value #MAX_WORKER_SLICE_MICROS}
+ *                        (the pure-Java backend ignores it)
  */
 public record DomainConfig(Policy policy, long pollPeriodNanos, int pollLimit, int callbackThreshold,
-                           boolean useMembarrier) {
+                           boolean useMembarrier, int workerSliceMicros) {
 
     /** QEMU's defaults: 10 ms poll period, 5 polls, 30 callbacks. */
     public static final long DEFAULT_POLL_PERIOD_NANOS = 10_000_000L;
@@ -23,12 +28,24 @@ public record DomainConfig(Policy policy, long pollPeriodNanos, int pollLimit, i
     public static final int DEFAULT_POLL_LIMIT = 5;
     /** QEMU's default callback threshold. */
     public static final int DEFAULT_CALLBACK_THRESHOLD = 30;
+    /** The C default worker slice (QS_DEFAULT_WORKER_SLICE_US), in microseconds. */
+    public static final int DEFAULT_WORKER_SLICE_MICROS = 100;
+    /** The shortest worker slice the kernel accepts, in microseconds. */
+    public static final int MIN_WORKER_SLICE_MICROS = 100;
+    /** The longest worker slice the kernel accepts, in microseconds. */
+    public static final int MAX_WORKER_SLICE_MICROS = 100_000;
+
+    /** As the canonical constructor, with the default worker slice. */
+    public DomainConfig(Policy policy, long pollPeriodNanos, int pollLimit, int callbackThreshold,
+                        boolean useMembarrier) {
+        this(policy, pollPeriodNanos, pollLimit, callbackThreshold, useMembarrier, DEFAULT_WORKER_SLICE_MICROS);
+    }
 
     /**
      * Checks the parameters.
      *
      * @throws NullPointerException if {@code policy} is null
-     * @throws IllegalArgumentException if a number is not positive
+     * @throws IllegalArgumentException if a number is not positive, or the worker slice is out of range
      */
     public DomainConfig {
         Objects.requireNonNull(policy, "policy");
@@ -41,6 +58,22 @@ public record DomainConfig(Policy policy, long pollPeriodNanos, int pollLimit, i
         if (callbackThreshold <= 0) {
             throw new IllegalArgumentException("callback threshold must be positive: " + callbackThreshold);
         }
+        checkWorkerSlice(workerSliceMicros);
+    }
+
+    /**
+     * Checks a worker slice.
+     *
+     * @return {@code micros}
+     * @throws IllegalArgumentException unless 0 or
+     *         {@value #MIN_WORKER_SLICE_MICROS}..{@value #MAX_WORKER_SLICE_MICROS}
+     */
+    public static int checkWorkerSlice(int micros) {
+        if (micros != 0 && (micros < MIN_WORKER_SLICE_MICROS || micros > MAX_WORKER_SLICE_MICROS)) {
+            throw new IllegalArgumentException("worker slice must be 0 (kernel default) or " + MIN_WORKER_SLICE_MICROS
+                    + ".." + MAX_WORKER_SLICE_MICROS + " us: " + micros);
+        }
+        return micros;
     }
 
     /** The defaults for {@code policy}. */

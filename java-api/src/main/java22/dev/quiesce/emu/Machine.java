@@ -5,6 +5,7 @@ import dev.quiesce.Policy;
 import dev.quiesce.Stats;
 import dev.quiesce.bindings.Quiesce;
 import dev.quiesce.bindings.qs_domain_config;
+import dev.quiesce.spi.DomainConfig;
 import dev.quiesce.bindings.qs_machine_config;
 import dev.quiesce.bindings.qs_machine_stats;
 import dev.quiesce.bindings.qs_params;
@@ -100,6 +101,7 @@ public final class Machine implements AutoCloseable {
                 qs_params.cb_threshold(params, b.callbackThreshold);
             }
             qs_domain_config.use_membarrier(dc, b.useMembarrier ? 1 : 0);
+            qs_domain_config.worker_slice_us(dc, b.workerSliceMicros);
             MemorySegment out = a.allocate(Quiesce.C_POINTER);
             ErrorCode.check(Quiesce.qs_domain_new(dc, out), "qs_domain_new");
             d = out.get(Quiesce.C_POINTER, 0);
@@ -161,6 +163,7 @@ public final class Machine implements AutoCloseable {
         private int pollLimit;
         private int callbackThreshold;
         private boolean useMembarrier = true;
+        private int workerSliceMicros = DomainConfig.DEFAULT_WORKER_SLICE_MICROS;
         private GpuConfig gpu = GpuConfig.DEFAULTS;
         private boolean start;
 
@@ -236,6 +239,18 @@ public final class Machine implements AutoCloseable {
         /** Whether readers may rely on membarrier(2) (default true). */
         public Builder useMembarrier(boolean use) {
             this.useMembarrier = use;
+            return this;
+        }
+
+        /**
+         * The RCU call worker's scheduler slice in microseconds (default
+         * {@value DomainConfig#DEFAULT_WORKER_SLICE_MICROS}; 0: the kernel's
+         * default), as {@link dev.quiesce.RcuDomain.Builder#workerSliceMicros(int)}.
+         * With the kernel default, a worker woken while both CPUs run busy
+         * vCPUs waits up to a scheduler tick (4 ms at 250 Hz) for a CPU.
+         */
+        public Builder workerSliceMicros(int micros) {
+            this.workerSliceMicros = DomainConfig.checkWorkerSlice(micros);
             return this;
         }
 

@@ -63,6 +63,7 @@ public final class FfmBackend implements RcuBackend {
             qs_params.cb_threshold(params, config.callbackThreshold());
             qs_params.poll_period_ns(params, config.pollPeriodNanos());
             qs_domain_config.use_membarrier(cfg, config.useMembarrier() ? 1 : 0);
+            qs_domain_config.worker_slice_us(cfg, config.workerSliceMicros());
             MemorySegment out = arena.allocate(Quiesce.C_POINTER);
             ErrorCode.check(Quiesce.qs_domain_new(cfg, out), "qs_domain_new");
             return new FfmDomain(out.get(Quiesce.C_POINTER, 0));

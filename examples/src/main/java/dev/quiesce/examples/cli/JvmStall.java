@@ -54,7 +54,8 @@ final class JvmStall extends StallRunner {
 
     @Override
     StallResult run(StallMode mode, StallSettings s, Progress progress) throws Exception {
-        try (RcuDomain rcu = RcuDomain.builder().backend(backend).policy(mode.policy).build()) {
+        try (RcuDomain rcu = RcuDomain.builder().backend(backend).policy(mode.policy)
+                .workerSliceMicros(s.workerSliceMicros()).build()) {
             long[] ram = new long[1 << 17];
             RcuReference<View> map = new RcuReference<>(rcu, new View(ram, null));
             AtomicBoolean stop = new AtomicBoolean();

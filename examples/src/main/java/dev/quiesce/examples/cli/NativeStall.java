@@ -23,6 +23,7 @@ final class NativeStall extends StallRunner {
     @Override
     StallResult run(StallMode mode, StallSettings s, Progress progress) throws Exception {
         try (Machine m = Machine.builder().vcpus(s.vcpus()).slice(s.slice()).policy(mode.policy)
+                .workerSliceMicros(s.workerSliceMicros())
                 .gpu(GpuConfig.DEFAULTS.withForceOnUnmap(mode.forceOnUnmap)).build()) {
             GpuDevice gpu = m.gpu();
             gpu.execute(GpuCommand.createBlob(1).hostMemory().mappable().size(s.blobSize()).build()).requireOk();

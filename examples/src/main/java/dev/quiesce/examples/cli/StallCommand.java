@@ -1,6 +1,7 @@
 package dev.quiesce.examples.cli;
 
 import dev.quiesce.Backend;
+import dev.quiesce.spi.DomainConfig;
 import java.io.PrintWriter;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -75,6 +76,11 @@ final class StallCommand implements Callable<Integer> {
             description = "size of the blob (default: ${DEFAULT-VALUE})")
     long blobSize;
 
+    @Option(names = "--worker-slice-us", paramLabel = "US", defaultValue = "100",
+            description = "scheduler slice the RCU call worker asks for, in microseconds; 0: the kernel's default"
+                    + " (a worker woken on busy CPUs then waits up to a tick for one) (default: ${DEFAULT-VALUE})")
+    int workerSliceMicros;
+
     @Option(names = "--seed", paramLabel = "S", defaultValue = "1", description = "seed of the random waits (default: ${DEFAULT-VALUE})")
     long seed;
 
@@ -96,12 +102,14 @@ final class StallCommand implements Callable<Integer> {
         for (String m : modes) {
             todo.add(StallMode.parse(m));
         }
-        StallSettings s = new StallSettings(vcpus, unmaps, slice, blobSize, stallTimeout, seed);
+        DomainConfig.checkWorkerSlice(workerSliceMicros);
+        StallSettings s = new StallSettings(vcpus, unmaps, slice, blobSize, stallTimeout, seed, workerSliceMicros);
         String sliceText = slice.isZero() ? "busy: sections end only when kicked" : "slice " + DurationConverter.format(slice);
         o.printf(Locale.ROOT, "quiesce stall: virtio-gpu blob unmap latency, %d vCPU%s (%s), %d unmaps per mode%n",
                 vcpus, vcpus == 1 ? "" : "s", sliceText, unmaps);
-        o.printf(Locale.ROOT, "  on the %s; RCU with QEMU's defaults (poll 10 ms x 5, 30 callbacks)%n%n",
-                runner.description());
+        o.printf(Locale.ROOT, "  on the %s; RCU with QEMU's defaults (poll 10 ms x 5, 30 callbacks),"
+                + " call worker slice %s%n%n", runner.description(),
+                workerSliceMicros == 0 ? "kernel default" : workerSliceMicros + " us");
         o.flush();
         Progress progress = new Progress(e);
         List<StallResult> results = new ArrayList<>();

@@ -11,6 +11,8 @@ import java.time.Duration;
  * @param blobSize     bytes of the blob mapped and unmapped
  * @param stallTimeout how long one unmap may take before a drain unsticks it
  * @param seed         the random waits' seed
+ * @param workerSliceMicros the RCU call worker's scheduler slice (0: the kernel's default)
  */
-record StallSettings(int vcpus, int unmaps, Duration slice, long blobSize, Duration stallTimeout, long seed) {
+record StallSettings(int vcpus, int unmaps, Duration slice, long blobSize, Duration stallTimeout, long seed,
+                     int workerSliceMicros) {
 }
