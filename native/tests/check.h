@@ -39,4 +39,15 @@ static inline int qs_test_long(void)
     return v != NULL && v[0] != '\0' && strcmp(v, "0") != 0;
 }
 
+/* Defined when built with ASan or TSan, whose runtimes (clang 14, gcc 12)
+ * can deadlock a fork child at its first allocation (see test_torture.c):
+ * tests that fork skip it there unless asked to. */
+#if defined(__SANITIZE_ADDRESS__) || defined(__SANITIZE_THREAD__)
+#define QS_TEST_SANITIZED 1
+#elif defined(__has_feature)
+#if __has_feature(address_sanitizer) || __has_feature(thread_sanitizer)
+#define QS_TEST_SANITIZED 1
+#endif
+#endif
+
 #endif /* QS_TEST_CHECK_H */

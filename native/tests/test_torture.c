@@ -568,20 +568,12 @@ static int env_flag(const char *name)
  * fork children are checked for memory errors by the valgrind run
  * (torture_valgrind) and for the rest by the plain run.
  */
-#if defined(__SANITIZE_ADDRESS__) || defined(__SANITIZE_THREAD__)
-#define QS_TORTURE_SANITIZED 1
-#elif defined(__has_feature)
-#if __has_feature(address_sanitizer) || __has_feature(thread_sanitizer)
-#define QS_TORTURE_SANITIZED 1
-#endif
-#endif
-
 static int fork_enabled(void)
 {
     if (env_flag("QS_TORTURE_NO_FORK")) {
         return 0;
     }
-#ifdef QS_TORTURE_SANITIZED
+#ifdef QS_TEST_SANITIZED
     return env_flag("QS_TORTURE_FORK");
 #else
     return 1;
