@@ -1,20 +1,32 @@
 /**
  * quiesce: userspace RCU (QEMU's force-quiescent-state design) for Java.
  *
- * <p>Start at {@link dev.quiesce.RcuDomain}. Backends: FFM (this module plus
- * {@code dev.quiesce.bindings}; run with
+ * <p>Start at {@link dev.quiesce.RcuDomain}. Backends: FFM (JDK 23+, this
+ * module plus {@code dev.quiesce.bindings}; run with
  * {@code --enable-native-access=dev.quiesce,dev.quiesce.bindings}), JNA
- * (optional {@code com.sun.jna} module), pure Java.
+ * (optional {@code com.sun.jna} module: add {@code --add-modules com.sun.jna}
+ * and, on JDK 22+, {@code com.sun.jna} to the native-access list), pure Java.
+ * The bundled libquiesce comes from {@code dev.quiesce.nativelib}.
  *
- * <p>This descriptor is compiled at release 23: on JDK 17 and 21 put the jar
- * on the class path (the JNA and pure-Java backends work there).
+ * <p>Compiled at release 17, on its own and after all classes (see pom.xml):
+ * Maven may run on JDK 17, whose jar tool and plexus-java read this
+ * descriptor; the classes of src/main/java22 (release 23) are only loaded on
+ * JDK 23+. javac counts every class in the output directory as the module's
+ * content and writes no ModulePackages attribute; the jar tool adds one,
+ * computed from the whole jar.
  */
 module dev.quiesce {
     requires static com.sun.jna;
     requires dev.quiesce.bindings;
+    requires dev.quiesce.nativelib;
 
     exports dev.quiesce;
     exports dev.quiesce.spi;
+    exports dev.quiesce.emu;
+    exports dev.quiesce.emu.model;
+    exports dev.quiesce.engine;
+    exports dev.quiesce.engine.fuzz;
+    exports dev.quiesce.purejava;
 
     // JNA binds JnaLib's native methods and calls back into its callback
     // interfaces reflectively.

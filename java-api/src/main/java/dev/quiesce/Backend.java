@@ -12,8 +12,9 @@ package dev.quiesce;
 public enum Backend {
     /**
      * libquiesce through the Foreign Function &amp; Memory API (jextract
-     * bindings). Needs JDK 23+ and native access for module
-     * {@code dev.quiesce} ({@code --enable-native-access=dev.quiesce}, or
+     * bindings). Needs JDK 23+ and native access for modules
+     * {@code dev.quiesce} and {@code dev.quiesce.bindings}
+     * ({@code --enable-native-access=dev.quiesce,dev.quiesce.bindings}, or
      * {@code =ALL-UNNAMED} on the class path). The read side runs without a
      * downcall.
      */

@@ -88,9 +88,9 @@ import java.util.concurrent.atomic.AtomicLong;
  *
  * <h2>Native access</h2>
  * The FFM backend calls restricted methods: run with
- * {@code --enable-native-access=dev.quiesce} (module path) or
- * {@code --enable-native-access=ALL-UNNAMED} (class path). It needs JDK 23 or
- * later; older JDKs use the JNA backend.
+ * {@code --enable-native-access=dev.quiesce,dev.quiesce.bindings} (module
+ * path) or {@code --enable-native-access=ALL-UNNAMED} (class path). It needs
+ * JDK 23 or later; older JDKs use the JNA backend.
  *
  * <p><b>Sample usage.</b>
  * <pre>{@code

@@ -108,7 +108,9 @@ public final class Backends {
         }
         if (kind == Backend.JNA && !classPresent("com.sun.jna.Native")) {
             throw new BackendUnavailableException(kind,
-                    "JNA is not on the class path: add net.java.dev.jna:jna (5.x)", null);
+                    "JNA is not on the class path: add net.java.dev.jna:jna (5.x)"
+                    + " (on the module path also --add-modules com.sun.jna: dev.quiesce"
+                    + " requires it statically)", null);
         }
         Class<?> type;
         try {

@@ -155,10 +155,16 @@ public final class NativeLoader {
     }
 
     private static Path extract(String resource) {
-        try (InputStream in = NativeLoader.class.getResourceAsStream(resource)) {
+        // Through the class loader, not Class.getResourceAsStream: on the
+        // module path the latter searches dev.quiesce only, and the library
+        // lives in dev.quiesce.nativelib (the quiesce-native jar), outside
+        // any package, so the loader finds it there as on the class path.
+        ClassLoader loader = NativeLoader.class.getClassLoader();
+        try (InputStream in = loader.getResourceAsStream(resource.substring(1))) {
             if (in == null) {
                 throw new UnsatisfiedLinkError("the bundled native library " + resource
-                        + " is not on the classpath (a jar built without the native build?);"
+                        + " is not on the class path or module path (no quiesce-native jar,"
+                        + " or one built without the native build?);"
                         + " pass -D" + PATH_PROPERTY + "=/path/to/" + LIBRARY_FILE);
             }
             Path dir;

@@ -37,7 +37,8 @@ public final class FfmBackend implements RcuBackend {
         } catch (LinkageError | IllegalStateException | IllegalCallerException e) {
             throw new BackendUnavailableException(Backend.FFM, "cannot load or link libquiesce: " + e
                     + (e instanceof IllegalCallerException
-                            ? " (run with --enable-native-access=dev.quiesce, or =ALL-UNNAMED on the class path)"
+                            ? " (run with --enable-native-access=dev.quiesce,dev.quiesce.bindings on the module"
+                                    + " path, or =ALL-UNNAMED on the class path)"
                             : ""), e);
         }
     }
