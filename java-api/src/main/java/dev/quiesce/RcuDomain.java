@@ -113,8 +113,15 @@ public final class RcuDomain implements AutoCloseable {
     /*
      * Implementation notes.
      *
-     * The read side is ThreadLocal -> Reader -> BackendReader (or, on the
-     * hot-loop path, the caller's Reader -> BackendReader). The facade keeps
+     * The read side is (slot cache, else ThreadLocal) -> Reader ->
+     * BackendReader (or, on the hot-loop path, the caller's Reader ->
+     * BackendReader). The slot cache (mine()) is an array indexed by the
+     * thread id's low bits: a hit is two loads and a compare of the
+     * Reader's final `thread` field, cheaper than a ThreadLocal lookup;
+     * slots are written only on a miss, so threads that do not collide
+     * share no written cache line. Its entries are hints: each use checks
+     * the owner (final field, so a racy read sees it initialised) and
+     * `released`, exactly as for a ThreadLocal hit. The facade keeps
      * the nesting depth in Reader (owner-only field) so that every misuse
      * check costs no call into the backend; the backend sees the outermost
      * lock and unlock only, and is the only one to touch its own record.
@@ -165,6 +172,9 @@ public final class RcuDomain implements AutoCloseable {
     private final BackendDomain impl;
     private final DomainConfig config;
     private final ThreadLocal<Reader> local = new ThreadLocal<>();
+    private static final int SLOTS = 64;
+    /* The slot cache in front of `local` (see the notes above); racy by design. */
+    private final Reader[] slots = new Reader[SLOTS];
     private final Object lifecycleLock = new Object();
     /* Every registered Reader not yet released; add/remove under lifecycleLock. */
     private final Set<Reader> readers = ConcurrentHashMap.newKeySet();
@@ -328,7 +338,7 @@ public final class RcuDomain implements AutoCloseable {
      * @throws IllegalStateException if the domain is closed
      */
     public ReadSection read() {
-        Reader r = local.get();
+        Reader r = mine();
         if (r == null || r.released) {
             r = attach();
         }
@@ -345,7 +355,7 @@ public final class RcuDomain implements AutoCloseable {
      * @throws IllegalStateException if the domain is closed
      */
     public void readLock() {
-        Reader r = local.get();
+        Reader r = mine();
         if (r == null || r.released) {
             r = attach();
         }
@@ -359,7 +369,7 @@ public final class RcuDomain implements AutoCloseable {
      *         section of this domain (unlock without lock); nothing changes
      */
     public void readUnlock() {
-        Reader r = local.get();
+        Reader r = mine();
         // depth is this thread's own field: the check is exact.
         if (r == null || r.depth == 0) {
             throw new IllegalStateException("readUnlock() without readLock(): thread "
@@ -370,7 +380,7 @@ public final class RcuDomain implements AutoCloseable {
 
     /** Whether the calling thread is inside a read section of this domain. */
     public boolean inReadSection() {
-        Reader r = local.get();
+        Reader r = mine();
         return r != null && r.depth > 0;
     }
 
@@ -672,6 +682,31 @@ public final class RcuDomain implements AutoCloseable {
 
     // ------------------------------------------------------------ internals
 
+    /* The calling thread's Reader (possibly released), or null. */
+    private Reader mine() {
+        Thread self = Thread.currentThread();
+        @SuppressWarnings("deprecation") // Thread.threadId() is JDK 19+; this is release 17
+        int slot = (int) self.getId() & (SLOTS - 1);
+        Reader r = slots[slot];
+        if (r != null && r.thread == self) {
+            return r;
+        }
+        r = local.get();
+        if (r != null) {
+            slots[slot] = r;
+        }
+        return r;
+    }
+
+    /* Forget r in the slot cache (it keeps r's thread and backend record reachable). */
+    private void unslot(Reader r) {
+        @SuppressWarnings("deprecation")
+        int slot = (int) r.thread.getId() & (SLOTS - 1);
+        if (slots[slot] == r) {
+            slots[slot] = null;
+        }
+    }
+
     private Reader attach() {
         if (state != Lifecycle.OPEN) {
             throw closedException("registering a reader");
@@ -688,6 +723,9 @@ public final class RcuDomain implements AutoCloseable {
             Reader r = new Reader(this, self, br);
             readers.add(r);
             local.set(r);
+            if (old != null) {
+                unslot(old); // the next mine() caches r
+            }
             return r;
         }
     }
@@ -706,6 +744,7 @@ public final class RcuDomain implements AutoCloseable {
             throw e;
         }
         readers.remove(r);
+        unslot(r);
     }
 
     private void reapDeadReaders() {
