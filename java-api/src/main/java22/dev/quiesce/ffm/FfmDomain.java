@@ -12,6 +12,7 @@ import java.lang.foreign.Linker;
 import java.lang.foreign.MemorySegment;
 import java.lang.foreign.ValueLayout;
 import java.lang.invoke.MethodHandle;
+import java.util.concurrent.atomic.AtomicInteger;
 
 /**
  * One {@code qs_domain} reached through FFM.
@@ -39,6 +40,9 @@ final class FfmDomain implements BackendDomain {
     final MemorySegment dom;
     /* Frees the domain's memory once this object is unreachable, if it was shut down. */
     private final DomainMemory memory;
+    /* Readers retired under a live owner and left to their Cleaner: they keep
+     * gp_ctr's memory in use, so close() then leaves the domain's to ours. */
+    final AtomicInteger deferredRecords = new AtomicInteger();
 
     FfmDomain(MemorySegment raw) {
         this.raw = raw;
@@ -136,11 +140,18 @@ final class FfmDomain implements BackendDomain {
                 }
             }
         }
-        // Callbacks run, worker stopped; the memory stays: readers of this
-        // domain (which keep this object reachable) load its gp_ctr by raw
-        // address (see FfmReadSide), so it is freed by the Cleaner.
+        // Callbacks run, worker stopped. The memory stays if a reader was
+        // retired under a live owner, who may still load gp_ctr by raw
+        // address (see FfmReadSide): that reader keeps this object reachable,
+        // and the Cleaner frees the domain after it.
         ErrorCode.check(Quiesce.qs_domain_shutdown(raw), "qs_domain_shutdown");
-        memory.shutDown = true;
+        if (deferredRecords.get() == 0) {
+            // Every reader was freed by its owner (or after its owner died):
+            // nobody can load gp_ctr any more.
+            ErrorCode.check(Quiesce.qs_domain_free(raw), "qs_domain_free");
+        } else {
+            memory.shutDown = true;
+        }
     }
 
     /* The Cleaner's action: must not refer to the FfmDomain. */

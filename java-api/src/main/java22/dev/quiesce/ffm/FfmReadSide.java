@@ -86,11 +86,15 @@ final class FfmReadSide implements BackendReader {
      *    looking at it, any thread may do it, even during a section) and
      *    frees nothing; a store by a racing owner lands in memory that no
      *    writer reads;
-     *  - the record is freed by a Cleaner once this object is unreachable,
-     *    i.e. once no thread can run lock()/unlock() on it any more;
+     *  - the record is freed at once when the owner itself unregisters or
+     *    is dead (nobody else calls lock()/unlock(), and the facade refuses
+     *    the owner's next section before it reaches them); when another
+     *    thread closes it under a live owner, by a Cleaner once this object
+     *    is unreachable, i.e. once no thread can run lock()/unlock() on it;
      *  - gp_ctr lives in the domain, which this object keeps reachable; the
-     *    domain's memory is freed only by FfmDomain's Cleaner (close() only
-     *    shuts it down), so the gp_ctr load never reads freed memory.
+     *    domain's memory is freed by close() only when none of its records
+     *    was left to a Cleaner, else by FfmDomain's own Cleaner, so the
+     *    gp_ctr load never reads freed memory.
      * A retired record keeps `waiting` set: every later unlock takes the
      * slow path and throws IllegalStateException there. That reports an
      * owner whose section lost its protection because another thread
@@ -122,6 +126,8 @@ final class FfmReadSide implements BackendReader {
     private final RecordMemory memory;
     /* Set once by close() (any thread), before the record is retired. */
     private volatile boolean retired;
+    /* The registering thread: the only one that runs lock()/unlock(). */
+    private final Thread owner;
     private final Set<Notifier> notifiers = ConcurrentHashMap.newKeySet();
 
     FfmReadSide(FfmDomain domain, MemorySegment raw) {
@@ -130,6 +136,7 @@ final class FfmReadSide implements BackendReader {
         this.rec = raw.address();
         this.gpCtr = qs_reader.gp_ctr(this.raw).address();
         this.fullFence = qs_reader.fence_mode(this.raw) != FENCE_MEMBARRIER;
+        this.owner = Thread.currentThread(); // registerCurrentThread runs on the owner
         this.memory = new RecordMemory(rec);
         FfmUpcalls.CLEANER.register(this, memory);
     }
@@ -213,7 +220,15 @@ final class FfmReadSide implements BackendReader {
             retired = false;
             ErrorCode.check(rc, "qs_reader_retire");
         }
-        memory.retired = true;
+        if (Thread.currentThread() == owner || !owner.isAlive()) {
+            // No thread can be inside lock()/unlock() now, nor enter them
+            // (the facade checks its released flag first): free at once.
+            ErrorCode.check(Quiesce.qs_reader_free(raw), "qs_reader_free");
+        } else {
+            // The owner may be racing into lock(): the Cleaner frees it.
+            memory.retired = true;
+            domain.deferredRecords.incrementAndGet();
+        }
         // qs_reader_retire unlinked the notifiers; none is running.
         for (Notifier n : notifiers) {
             n.release();

@@ -13,6 +13,7 @@ import dev.quiesce.spi.BackendDomain;
 import dev.quiesce.spi.DomainConfig;
 import java.lang.foreign.MemorySegment;
 import java.lang.foreign.ValueLayout;
+import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.atomic.AtomicReference;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.ValueSource;
@@ -100,14 +101,24 @@ class FfmReadSideTest {
     }
 
     @Test
-    void aReaderReleasedByAnotherThreadCannotTouchFreedMemory() throws Exception {
+    void aReaderReleasedByAnotherThreadUnderALiveOwnerKeepsItsMemory() throws Exception {
         BackendDomain d = open(true);
         AtomicReference<FfmReadSide> reader = new AtomicReference<>();
-        Thread owner = new Thread(() -> reader.set((FfmReadSide) d.registerCurrentThread()));
+        CountDownLatch registered = new CountDownLatch(1);
+        CountDownLatch done = new CountDownLatch(1);
+        Thread owner = new Thread(() -> {
+            reader.set((FfmReadSide) d.registerCurrentThread());
+            registered.countDown();
+            try {
+                done.await(); // stays alive: the record may not be freed under it
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+            }
+        });
         owner.start();
-        owner.join();
+        registered.await();
         FfmReadSide r = reader.get();
-        r.close(); // from this thread: retires the record (its memory stays until r is unreachable)
+        r.close(); // from this thread: retires the record; the Cleaner frees it later
         assertEquals(1, qs_reader.waiting(r.record()), "retired: waiting left set");
         // The facade refuses a released registration before lock(); here, below
         // it, the record is still valid memory and every unlock reports the misuse.
@@ -116,6 +127,8 @@ class FfmReadSideTest {
             assertThrows(IllegalStateException.class, r::unlock);
         }
         d.close();
+        done.countDown();
+        owner.join();
     }
 
     @Test
