@@ -189,8 +189,7 @@ public final class RcuDomain implements AutoCloseable {
     private RcuDomain(Builder b) {
         Backend kind = b.backend != null ? b.backend : Backends.defaultBackend();
         this.backend = Backends.get(kind);
-        this.config = new DomainConfig(b.policy, b.pollPeriodNanos, b.pollLimit, b.callbackThreshold,
-                b.useMembarrier, b.workerSliceMicros);
+        this.config = b.config;
         this.exceptionHandler = b.handler;
         this.impl = backend.open(config);
     }
@@ -217,12 +216,8 @@ public final class RcuDomain implements AutoCloseable {
      * {@link #PRINT_TO_STDERR}.
      */
     public static final class Builder {
-        private Policy policy = Policy.FQS;
-        private long pollPeriodNanos = DomainConfig.DEFAULT_POLL_PERIOD_NANOS;
-        private int pollLimit = DomainConfig.DEFAULT_POLL_LIMIT;
-        private int callbackThreshold = DomainConfig.DEFAULT_CALLBACK_THRESHOLD;
-        private boolean useMembarrier = true;
-        private int workerSliceMicros = DomainConfig.DEFAULT_WORKER_SLICE_MICROS;
+        /* The RCU tunables; DomainConfig's constructor checks each. */
+        private DomainConfig config = DomainConfig.defaults(Policy.FQS);
         private Backend backend;
         private CallbackExceptionHandler handler = PRINT_TO_STDERR;
 
@@ -231,7 +226,7 @@ public final class RcuDomain implements AutoCloseable {
 
         /** The grace-period policy. */
         public Builder policy(Policy policy) {
-            this.policy = Objects.requireNonNull(policy, "policy");
+            config = config.withPolicy(policy);
             return this;
         }
 
@@ -242,11 +237,7 @@ public final class RcuDomain implements AutoCloseable {
          * @throws IllegalArgumentException if not positive
          */
         public Builder pollPeriod(Duration period) {
-            long ns = Objects.requireNonNull(period, "period").toNanos();
-            if (ns <= 0) {
-                throw new IllegalArgumentException("poll period must be positive: " + period);
-            }
-            this.pollPeriodNanos = ns;
+            config = config.withPollPeriodNanos(Objects.requireNonNull(period, "period").toNanos());
             return this;
         }
 
@@ -257,10 +248,7 @@ public final class RcuDomain implements AutoCloseable {
          * @throws IllegalArgumentException if not positive
          */
         public Builder pollLimit(int polls) {
-            if (polls <= 0) {
-                throw new IllegalArgumentException("poll limit must be positive: " + polls);
-            }
-            this.pollLimit = polls;
+            config = config.withPollLimit(polls);
             return this;
         }
 
@@ -271,10 +259,7 @@ public final class RcuDomain implements AutoCloseable {
          * @throws IllegalArgumentException if not positive
          */
         public Builder callbackThreshold(int callbacks) {
-            if (callbacks <= 0) {
-                throw new IllegalArgumentException("callback threshold must be positive: " + callbacks);
-            }
-            this.callbackThreshold = callbacks;
+            config = config.withCallbackThreshold(callbacks);
             return this;
         }
 
@@ -284,7 +269,7 @@ public final class RcuDomain implements AutoCloseable {
          * makes them issue full fences. Ignored by the pure-Java backend.
          */
         public Builder useMembarrier(boolean use) {
-            this.useMembarrier = use;
+            config = config.withUseMembarrier(use);
             return this;
         }
 
@@ -301,7 +286,7 @@ public final class RcuDomain implements AutoCloseable {
          *         {@value DomainConfig#MIN_WORKER_SLICE_MICROS}..{@value DomainConfig#MAX_WORKER_SLICE_MICROS}
          */
         public Builder workerSliceMicros(int micros) {
-            this.workerSliceMicros = DomainConfig.checkWorkerSlice(micros);
+            config = config.withWorkerSliceMicros(micros);
             return this;
         }
 

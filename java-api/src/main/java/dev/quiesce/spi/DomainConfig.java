@@ -76,6 +76,36 @@ public record DomainConfig(Policy policy, long pollPeriodNanos, int pollLimit, i
         return micros;
     }
 
+    /** This configuration with another policy. */
+    public DomainConfig withPolicy(Policy p) {
+        return new DomainConfig(p, pollPeriodNanos, pollLimit, callbackThreshold, useMembarrier, workerSliceMicros);
+    }
+
+    /** This configuration with another poll period ({@link IllegalArgumentException} unless positive). */
+    public DomainConfig withPollPeriodNanos(long ns) {
+        return new DomainConfig(policy, ns, pollLimit, callbackThreshold, useMembarrier, workerSliceMicros);
+    }
+
+    /** This configuration with another poll limit ({@link IllegalArgumentException} unless positive). */
+    public DomainConfig withPollLimit(int polls) {
+        return new DomainConfig(policy, pollPeriodNanos, polls, callbackThreshold, useMembarrier, workerSliceMicros);
+    }
+
+    /** This configuration with another callback threshold ({@link IllegalArgumentException} unless positive). */
+    public DomainConfig withCallbackThreshold(int callbacks) {
+        return new DomainConfig(policy, pollPeriodNanos, pollLimit, callbacks, useMembarrier, workerSliceMicros);
+    }
+
+    /** This configuration with membarrier allowed or not. */
+    public DomainConfig withUseMembarrier(boolean use) {
+        return new DomainConfig(policy, pollPeriodNanos, pollLimit, callbackThreshold, use, workerSliceMicros);
+    }
+
+    /** This configuration with another worker slice (see {@link #checkWorkerSlice(int)}). */
+    public DomainConfig withWorkerSliceMicros(int micros) {
+        return new DomainConfig(policy, pollPeriodNanos, pollLimit, callbackThreshold, useMembarrier, micros);
+    }
+
     /** The defaults for {@code policy}. */
     public static DomainConfig defaults(Policy policy) {
         return new DomainConfig(policy, DEFAULT_POLL_PERIOD_NANOS, DEFAULT_POLL_LIMIT,

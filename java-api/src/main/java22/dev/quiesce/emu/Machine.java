@@ -4,11 +4,10 @@ import dev.quiesce.ErrorCode;
 import dev.quiesce.Policy;
 import dev.quiesce.Stats;
 import dev.quiesce.bindings.Quiesce;
-import dev.quiesce.bindings.qs_domain_config;
+import dev.quiesce.ffm.FfmBackend;
 import dev.quiesce.spi.DomainConfig;
 import dev.quiesce.bindings.qs_machine_config;
 import dev.quiesce.bindings.qs_machine_stats;
-import dev.quiesce.bindings.qs_params;
 import dev.quiesce.bindings.qs_stats;
 import dev.quiesce.bindings.qs_translation;
 import dev.quiesce.bindings.qs_vcpu_stats;
@@ -84,24 +83,11 @@ public final class Machine implements AutoCloseable {
         this.vcpus = b.vcpus;
         this.slice = b.slice;
         this.workload = b.workload;
-        this.policy = b.policy;
+        this.policy = b.rcu.policy();
         MemorySegment d = MemorySegment.NULL;
         MemorySegment m = MemorySegment.NULL;
         try (Arena a = Arena.ofConfined()) {
-            MemorySegment dc = qs_domain_config.allocate(a);
-            ErrorCode.check(Quiesce.qs_domain_config_init(dc, b.policy.nativeValue()), "qs_domain_config_init");
-            MemorySegment params = qs_domain_config.params(dc);
-            if (b.pollPeriod != null) {
-                qs_params.poll_period_ns(params, b.pollPeriod.toNanos());
-            }
-            if (b.pollLimit > 0) {
-                qs_params.poll_limit(params, b.pollLimit);
-            }
-            if (b.callbackThreshold > 0) {
-                qs_params.cb_threshold(params, b.callbackThreshold);
-            }
-            qs_domain_config.use_membarrier(dc, b.useMembarrier ? 1 : 0);
-            qs_domain_config.worker_slice_us(dc, b.workerSliceMicros);
+            MemorySegment dc = FfmBackend.nativeConfig(b.rcu, a);
             MemorySegment out = a.allocate(Quiesce.C_POINTER);
             ErrorCode.check(Quiesce.qs_domain_new(dc, out), "qs_domain_new");
             d = out.get(Quiesce.C_POINTER, 0);
@@ -158,12 +144,8 @@ public final class Machine implements AutoCloseable {
         private int vcpus = 2;
         private Duration slice = Duration.ofMillis(5);
         private Workload workload = Workload.DEFAULT;
-        private Policy policy = Policy.FQS;
-        private Duration pollPeriod;
-        private int pollLimit;
-        private int callbackThreshold;
-        private boolean useMembarrier = true;
-        private int workerSliceMicros = DomainConfig.DEFAULT_WORKER_SLICE_MICROS;
+        /* The RCU tunables of the machine's domain; DomainConfig's constructor checks each. */
+        private DomainConfig rcu = DomainConfig.defaults(Policy.FQS);
         private GpuConfig gpu = GpuConfig.DEFAULTS;
         private boolean start;
 
@@ -205,40 +187,31 @@ public final class Machine implements AutoCloseable {
 
         /** The RCU policy of the machine's domain. */
         public Builder policy(Policy p) {
-            this.policy = Objects.requireNonNull(p, "policy");
+            rcu = rcu.withPolicy(p);
             return this;
         }
 
         /** The normal-state poll period (default 10 ms). */
         public Builder pollPeriod(Duration period) {
-            if (period.isNegative() || period.isZero()) {
-                throw new IllegalArgumentException("poll period must be positive: " + period);
-            }
-            this.pollPeriod = period;
+            rcu = rcu.withPollPeriodNanos(Objects.requireNonNull(period, "period").toNanos());
             return this;
         }
 
         /** Polls before a grace period forces readers (default 5). */
         public Builder pollLimit(int polls) {
-            if (polls <= 0) {
-                throw new IllegalArgumentException("poll limit must be positive: " + polls);
-            }
-            this.pollLimit = polls;
+            rcu = rcu.withPollLimit(polls);
             return this;
         }
 
         /** Pending callbacks that force a grace period (default 30). */
         public Builder callbackThreshold(int callbacks) {
-            if (callbacks <= 0) {
-                throw new IllegalArgumentException("callback threshold must be positive: " + callbacks);
-            }
-            this.callbackThreshold = callbacks;
+            rcu = rcu.withCallbackThreshold(callbacks);
             return this;
         }
 
         /** Whether readers may rely on membarrier(2) (default true). */
         public Builder useMembarrier(boolean use) {
-            this.useMembarrier = use;
+            rcu = rcu.withUseMembarrier(use);
             return this;
         }
 
@@ -250,7 +223,7 @@ public final class Machine implements AutoCloseable {
          * vCPUs waits up to a scheduler tick (4 ms at 250 Hz) for a CPU.
          */
         public Builder workerSliceMicros(int micros) {
-            this.workerSliceMicros = DomainConfig.checkWorkerSlice(micros);
+            rcu = rcu.withWorkerSliceMicros(micros);
             return this;
         }
 

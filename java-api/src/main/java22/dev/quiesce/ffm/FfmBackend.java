@@ -56,18 +56,27 @@ public final class FfmBackend implements RcuBackend {
     @Override
     public BackendDomain open(DomainConfig config) {
         try (Arena arena = Arena.ofConfined()) {
-            MemorySegment cfg = qs_domain_config.allocate(arena);
-            ErrorCode.check(Quiesce.qs_domain_config_init(cfg, config.policy().nativeValue()),
-                    "qs_domain_config_init");
-            MemorySegment params = qs_domain_config.params(cfg);
-            qs_params.poll_limit(params, config.pollLimit());
-            qs_params.cb_threshold(params, config.callbackThreshold());
-            qs_params.poll_period_ns(params, config.pollPeriodNanos());
-            qs_domain_config.use_membarrier(cfg, config.useMembarrier() ? 1 : 0);
-            qs_domain_config.worker_slice_us(cfg, config.workerSliceMicros());
+            MemorySegment cfg = nativeConfig(config, arena);
             MemorySegment out = arena.allocate(Quiesce.C_POINTER);
             ErrorCode.check(Quiesce.qs_domain_new(cfg, out), "qs_domain_new");
             return new FfmDomain(out.get(Quiesce.C_POINTER, 0));
         }
+    }
+
+    /**
+     * {@code config} as a native {@code qs_domain_config} in {@code arena}
+     * (also used by the emulator's {@code Machine}, which creates its domain
+     * itself).
+     */
+    public static MemorySegment nativeConfig(DomainConfig config, Arena arena) {
+        MemorySegment cfg = qs_domain_config.allocate(arena);
+        ErrorCode.check(Quiesce.qs_domain_config_init(cfg, config.policy().nativeValue()), "qs_domain_config_init");
+        MemorySegment params = qs_domain_config.params(cfg);
+        qs_params.poll_limit(params, config.pollLimit());
+        qs_params.cb_threshold(params, config.callbackThreshold());
+        qs_params.poll_period_ns(params, config.pollPeriodNanos());
+        qs_domain_config.use_membarrier(cfg, config.useMembarrier() ? 1 : 0);
+        qs_domain_config.worker_slice_us(cfg, config.workerSliceMicros());
+        return cfg;
     }
 }
