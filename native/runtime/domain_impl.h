@@ -1,16 +1,32 @@
 /*
- * The domain and reader records as the runtime sees them. Shared by
- * domain.c (everything) and fork.c (the atfork handlers).
+ * The domain and reader records as the runtime sees them, the small
+ * helpers every runtime file uses, and the hidden functions through which
+ * the runtime's files call each other:
+ *
+ *   domain.c    configuration, domain lifecycle (new, default, shutdown,
+ *               free), stats, the per-domain fork handlers
+ *   registry.c  the reader registry: register, retire, free, self lookup,
+ *               the out-of-line read side and its slow path
+ *   notifier.c  force notifiers: add, remove, fire
+ *   gp_wait.c   the grace period: writer barriers, wait_for_readers,
+ *               GP sharing between callers, synchronize
+ *   worker.c    the call worker, call, drain and force
+ *   fork.c      the process-wide atfork handlers over all live domains
  */
 #ifndef QUIESCE_RUNTIME_DOMAIN_IMPL_H
 #define QUIESCE_RUNTIME_DOMAIN_IMPL_H
 
+#include <errno.h>
 #include <pthread.h>
 #include <stdatomic.h>
 #include <stdint.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
 
 #include <quiesce/domain.h>
 #include <quiesce/engine.h>
+#include <quiesce/read.h> /* QS_ATOMIC_U64/U32, the reader record */
 
 #include "event.h"
 #include "internal.h"
@@ -146,6 +162,99 @@ struct qs_domain {
     struct qs_domain *fork_prev;
     struct qs_domain *fork_next;
 };
+
+/* ------------------------------------------------------------ helpers */
+
+static inline uint64_t now_ns(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (uint64_t)ts.tv_sec * 1000000000u + (uint64_t)ts.tv_nsec;
+}
+
+/* Sleep `ns` on CLOCK_MONOTONIC, not interruptible by any event. */
+static inline void sleep_ns(uint64_t ns)
+{
+    struct timespec ts = { (time_t)(ns / 1000000000u), (long)(ns % 1000000000u) };
+    while (clock_nanosleep(CLOCK_MONOTONIC, 0, &ts, &ts) == EINTR) {
+    }
+}
+
+static inline void *alloc_lines(size_t size)
+{
+    size_t rounded = (size + QS_CACHE_LINE - 1) / QS_CACHE_LINE * QS_CACHE_LINE;
+    void *p = aligned_alloc(QS_CACHE_LINE, rounded);
+    if (p != NULL) {
+        memset(p, 0, rounded);
+    }
+    return p;
+}
+
+static inline void link_init(qs_link *head)
+{
+    head->prev = head;
+    head->next = head;
+}
+
+static inline void link_add_tail(qs_link *head, qs_link *l)
+{
+    l->prev = head->prev;
+    l->next = head;
+    head->prev->next = l;
+    head->prev = l;
+}
+
+static inline void link_del(qs_link *l)
+{
+    l->prev->next = l->next;
+    l->next->prev = l->prev;
+    l->prev = l;
+    l->next = l;
+}
+
+#define READER_OF_REG(l) QS_RT_CONTAINER(l, qs_reader_rt, reg)
+#define READER_OF_CHK(l) QS_RT_CONTAINER(l, qs_reader_rt, chk)
+
+static inline void stat_add(_Atomic uint64_t *c, uint64_t n)
+{
+    atomic_fetch_add_explicit(c, n, memory_order_relaxed);
+}
+
+static inline uint64_t stat_read(_Atomic uint64_t *c)
+{
+    return atomic_load_explicit(c, memory_order_relaxed);
+}
+
+#define READER_OF_REG(l) QS_RT_CONTAINER(l, qs_reader_rt, reg)
+#define READER_OF_CHK(l) QS_RT_CONTAINER(l, qs_reader_rt, chk)
+
+/* ------------------------------------------- calls between runtime files */
+
+/* registry.c. The calling thread's reader of `dom`, or NULL; caller holds
+ * registry_mutex. */
+QS_INTERNAL qs_reader_rt *qs_rt_find_reader(qs_domain *dom, pthread_t thread);
+/* registry.c. 1 if the calling thread is inside a section of `dom`. */
+QS_INTERNAL int qs_rt_self_in_section(qs_domain *dom);
+/* registry.c. Unlink and free a reader; caller holds registry_mutex. */
+QS_INTERNAL void qs_rt_reader_drop(qs_domain *dom, qs_reader_rt *rt);
+
+/* notifier.c. Fire one reader's force notifiers (writer's thread,
+ * sync_mutex and registry_mutex held). */
+QS_INTERNAL void qs_rt_notify_reader(qs_domain *dom, qs_reader_rt *rt);
+
+/* gp_wait.c. Wait for a full GP that starts after this call, sharing GPs
+ * with concurrent callers. */
+QS_INTERNAL void qs_rt_gp_run(qs_domain *dom, int expedited);
+
+/* worker.c. The domain whose worker runs on this thread (NULL elsewhere). */
+extern QS_INTERNAL _Thread_local qs_domain *qs_rt_worker_dom;
+/* worker.c. Start the worker if it is not running: 0 or -EAGAIN. */
+QS_INTERNAL int qs_rt_worker_ensure(qs_domain *dom);
+/* worker.c. Queue a drain marker and wait for it (worker running). */
+QS_INTERNAL void qs_rt_drain_run(qs_domain *dom);
+/* worker.c. The drain marker's callback (fork.c's queue repair finds
+ * markers by it). */
+QS_INTERNAL void qs_rt_drain_marker_run(qs_head *head);
 
 /* fork.c: keep the list of live domains the atfork handlers walk. */
 QS_INTERNAL void qs_fork_track(qs_domain *dom);

@@ -1,0 +1,240 @@
+/*
+ * The grace period: the writer-side barriers (W1, W2), wait_for_readers
+ * in its normal and force-quiescent states, GP sharing between concurrent
+ * callers, the GP latency record, and synchronize.
+ *
+ * The read side lives in <quiesce/read.h>; its ordering argument (BARRIER
+ * A and B) is written there. The writer-side barriers below are W1 and W2.
+ */
+#define _GNU_SOURCE
+#include "domain_impl.h"
+#include "membarrier.h"
+
+/* ------------------------------------------------------------- writer */
+
+/* The writer's full barrier: W1 before advancing gp_ctr, W2 between
+ * setting `waiting` and scanning. With QS_FENCE_MEMBARRIER it is
+ * membarrier(2), which turns every running reader's compiler barrier
+ * (BARRIER A / B in read.h) into a full fence; otherwise a seq_cst fence
+ * that pairs with the readers' seq_cst fences. */
+static void writer_barrier(qs_domain *dom)
+{
+    if (dom->fence_mode == QS_FENCE_MEMBARRIER) {
+        qs_membarrier_run();
+    } else {
+        atomic_thread_fence(memory_order_seq_cst);
+    }
+}
+
+/*
+ * Wait until no reader registered at the advance of gp_ctr is still in a
+ * section that began before it. Called with sync_mutex and registry_mutex
+ * held; drops and retakes registry_mutex while it sleeps or blocks.
+ */
+static void wait_for_readers(qs_domain *dom, int expedited)
+{
+    const uint64_t gp_ctr = atomic_load_explicit(QS_ATOMIC_U64(&dom->gp_ctr),
+                                                 memory_order_relaxed);
+    for (qs_link *l = dom->registry.next; l != &dom->registry; l = l->next) {
+        qs_reader_rt *rt = READER_OF_REG(l);
+        link_add_tail(&dom->to_check, &rt->chk);
+        rt->in_check = 1;
+    }
+    qs_gp_begin(&dom->gp, expedited);
+
+    for (;;) {
+        /* Reset before the inputs are read below: a force() or drain()
+         * from here on leaves the event set, so a poll sleep decided on
+         * stale inputs ends at once. */
+        qs_event_reset(&dom->wake_event);
+        if (atomic_exchange(&dom->expedite_now, 0)) {
+            /* An expedited synchronize() joined this GP (see qs_rt_gp_run). */
+            qs_gp_expedite(&dom->gp);
+        }
+
+        int armed = qs_gp_arms(&dom->gp);
+        if (armed) {
+            /* Reset before setting `waiting`: a reader that sees it set
+             * sets the event after this reset, and the wait below returns. */
+            qs_event_reset(&dom->gp_event);
+            for (qs_link *l = dom->to_check.next; l != &dom->to_check; l = l->next) {
+                atomic_store_explicit(QS_ATOMIC_U32(&READER_OF_CHK(l)->pub.waiting), 1,
+                                      memory_order_relaxed);
+            }
+            /* W2: the `waiting` stores above before the ctr loads of the
+             * scan. Pairs with BARRIER B in qs_read_unlock (ctr := 0
+             * before its load of `waiting`): either we see ctr == 0, or
+             * the reader sees `waiting` and wakes us. */
+            writer_barrier(dom);
+        }
+
+        qs_gp_input in = {
+            .remaining = 0,
+            .pending = atomic_load(&dom->pending),
+            .draining = atomic_load(&dom->draining),
+            .forced = atomic_load(&dom->force_requests) !=
+                      atomic_load(&dom->force_answered),
+        };
+        int kick = qs_gp_notifies_in_scan(&dom->gp, &in);
+
+        /* The scan. */
+        qs_link *next;
+        for (qs_link *l = dom->to_check.next; l != &dom->to_check; l = next) {
+            next = l->next;
+            qs_reader_rt *rt = READER_OF_CHK(l);
+            /* Acquire: pairs with the release stores of ctr in
+             * qs_read_lock / qs_read_unlock, so everything the reader did
+             * in a section we see as finished happens before our return
+             * (and the caller's reclamation). */
+            uint64_t ctr = atomic_load_explicit(QS_ATOMIC_U64(&rt->pub.ctr),
+                                                memory_order_acquire);
+            if (qs_reader_classify(ctr, gp_ctr) != QS_READER_ACTIVE_OLD) {
+                link_del(&rt->chk);
+                rt->in_check = 0;
+                if (armed) {
+                    /* No fence needed: at worst the reader takes one
+                     * needless slow path. */
+                    atomic_store_explicit(QS_ATOMIC_U32(&rt->pub.waiting), 0,
+                                          memory_order_relaxed);
+                }
+            } else {
+                in.remaining++;
+                if (kick) {
+                    qs_rt_notify_reader(dom, rt);
+                }
+            }
+        }
+
+        switch (qs_gp_after_scan(&dom->gp, &in)) {
+        case QS_GP_ACT_DONE:
+            qs_gp_end(&dom->gp);
+            return;
+        case QS_GP_ACT_SLEEP:
+            /*
+             * registry_mutex is dropped here and below, so threads can
+             * register and unregister meanwhile. List invariant: to_check
+             * holds exactly the readers that were registered when gp_ctr
+             * advanced, are still registered, and were last seen blocking
+             * this GP. qs_reader_free takes a reader off it (under
+             * registry_mutex); readers that register meanwhile are never
+             * put on it.
+             */
+            pthread_mutex_unlock(&dom->registry_mutex);
+            qs_event_timedwait(&dom->wake_event, dom->cfg.params.poll_period_ns);
+            pthread_mutex_lock(&dom->registry_mutex);
+            qs_gp_poll_done(&dom->gp);
+            stat_add(&dom->st.polls, 1);
+            break;
+        case QS_GP_ACT_FORCE:
+            stat_add(&dom->st.gps_fqs, 1);
+            stat_add(&dom->st.fqs_by_cause[dom->gp.cause], 1);
+            for (qs_link *l = dom->to_check.next; l != &dom->to_check; l = l->next) {
+                qs_rt_notify_reader(dom, READER_OF_CHK(l));
+            }
+            break; /* arm and rescan at once */
+        case QS_GP_ACT_WAIT:
+        default:
+            /* Same list invariant as above while unlocked. */
+            pthread_mutex_unlock(&dom->registry_mutex);
+            qs_event_wait(&dom->gp_event);
+            pthread_mutex_lock(&dom->registry_mutex);
+            break;
+        }
+    }
+}
+
+static void record_latency(qs_domain *dom, uint64_t ns)
+{
+    stat_add(&dom->st.gp_lat_sum_ns, ns);
+    unsigned bucket = ns == 0 ? 0 : 64u - (unsigned)__builtin_clzll(ns);
+    if (bucket > 63) {
+        bucket = 63;
+    }
+    stat_add(&dom->st.gp_lat_hist[bucket], 1);
+    /* Only the writer (under sync_mutex) stores the max. */
+    if (ns > stat_read(&dom->st.gp_lat_max_ns)) {
+        atomic_store_explicit(&dom->st.gp_lat_max_ns, ns, memory_order_relaxed);
+    }
+}
+
+/* Run one grace period now. Only one runs at a time (gp_running). */
+static void gp_execute(qs_domain *dom, int expedited)
+{
+    pthread_mutex_lock(&dom->sync_mutex);
+    /* W1: the caller's earlier stores (unpublishing what it will reclaim)
+     * before the gp_ctr advance and the scans. Pairs with BARRIER A in
+     * qs_read_lock: a reader either published its ctr before this
+     * barrier (and the scan sees it), or its section's loads come after
+     * the barrier and see the new pointers. */
+    writer_barrier(dom);
+    pthread_mutex_lock(&dom->registry_mutex);
+    uint64_t t0 = now_ns();
+    if (dom->nreaders > 0) {
+        uint64_t g = atomic_load_explicit(QS_ATOMIC_U64(&dom->gp_ctr), memory_order_relaxed);
+        /* Relaxed: readers load it relaxed; W1 before and the scan's
+         * barriers order what matters (see read.h). */
+        atomic_store_explicit(QS_ATOMIC_U64(&dom->gp_ctr), g + QS_GP_STEP,
+                              memory_order_relaxed);
+        wait_for_readers(dom, expedited);
+    }
+    record_latency(dom, now_ns() - t0);
+    stat_add(&dom->st.gps, 1);
+    pthread_mutex_unlock(&dom->registry_mutex);
+    pthread_mutex_unlock(&dom->sync_mutex);
+}
+
+/*
+ * Wait for a full grace period that starts after this call, sharing GPs
+ * between concurrent callers (direct synchronize() callers and the
+ * worker): if a GP is already running, it began too early, so wait for it
+ * and then for the next one, which the first waiter to get there runs for
+ * everyone. Without sharing, a thread calling synchronize() in a loop
+ * re-takes a mutex the worker sleeps on and can starve callbacks for
+ * seconds. A GP is expedited if any expedited caller waits for it.
+ */
+void qs_rt_gp_run(qs_domain *dom, int expedited)
+{
+    pthread_mutex_lock(&dom->gp_lock);
+    /* GPs are numbered 1, 2, ... in start order; ours is the next one. */
+    uint64_t target = dom->gp_started + 1;
+    if (expedited) {
+        dom->expedite_waiters++;
+    }
+    while (dom->gp_completed < target) {
+        if (dom->gp_running) {
+            if (expedited) {
+                /* We wait for the running GP too: let it finish fast. */
+                atomic_store(&dom->expedite_now, 1);
+                qs_event_set(&dom->wake_event);
+            }
+            pthread_cond_wait(&dom->gp_cond, &dom->gp_lock);
+            continue;
+        }
+        dom->gp_running = 1;
+        dom->gp_started++;
+        int exp = dom->expedite_waiters > 0;
+        pthread_mutex_unlock(&dom->gp_lock);
+        gp_execute(dom, exp);
+        pthread_mutex_lock(&dom->gp_lock);
+        dom->gp_completed = dom->gp_started;
+        dom->gp_running = 0;
+        pthread_cond_broadcast(&dom->gp_cond);
+    }
+    if (expedited) {
+        dom->expedite_waiters--;
+    }
+    pthread_mutex_unlock(&dom->gp_lock);
+}
+
+int qs_synchronize(qs_domain *dom)
+{
+    if (dom == NULL) {
+        return -EINVAL;
+    }
+    if (qs_rt_self_in_section(dom)) {
+        return -EDEADLK;
+    }
+    qs_rt_gp_run(dom, 1);
+    stat_add(&dom->st.syncs, 1);
+    return 0;
+}

@@ -1,0 +1,196 @@
+/*
+ * The call worker and its entry points: call, drain and force. One worker
+ * thread per domain, started on the first call() or drain(), waits for
+ * callbacks, runs a normal-state GP for a batch and invokes exactly that
+ * batch in FIFO order.
+ */
+#define _GNU_SOURCE
+#include <signal.h>
+
+#include "domain_impl.h"
+#include "sched_hint.h"
+
+_Thread_local qs_domain *qs_rt_worker_dom;
+
+
+/* ------------------------------------------------------------- worker */
+
+static void *worker_main(void *arg)
+{
+    qs_domain *dom = arg;
+    qs_rt_worker_dom = dom;
+    if (dom->cfg.worker_slice_us != 0) {
+        qs_sched_request_slice((uint64_t)dom->cfg.worker_slice_us * 1000u);
+    }
+    qs_worker w;
+    qs_worker_init(&w, &dom->cfg.params);
+
+    for (;;) {
+        /* Read before pending (both seq_cst, pairs with qs_force): the
+         * force() calls this batch's GP answers. */
+        uint64_t forces_seen = atomic_load(&dom->force_requests);
+        uint32_t pending = atomic_load(&dom->pending);
+        int32_t act = qs_worker_next(&w, pending);
+        if (act == QS_WORKER_ACT_WAIT_WORK) {
+            if (atomic_load(&dom->worker_stop)) {
+                break;
+            }
+            /* Reset, re-check, wait: a call() that lands after the reset
+             * sets the event again; one that landed before it is seen by
+             * the re-check (both seq_cst, see event.h). */
+            qs_event_reset(&dom->work_event);
+            if (atomic_load(&dom->pending) == 0 && !atomic_load(&dom->worker_stop)) {
+                qs_event_wait(&dom->work_event);
+            }
+            continue;
+        }
+        if (act == QS_WORKER_ACT_PREPOLL) {
+            /* LEGACY: as before the seed, nothing cuts this short. */
+            sleep_ns(dom->cfg.params.poll_period_ns);
+            qs_worker_prepoll_done(&w);
+            stat_add(&dom->st.polls, 1);
+            continue;
+        }
+        /* RUN_GP: a normal-state GP, then exactly `batch` callbacks. */
+        qs_rt_gp_run(dom, 0);
+        /* Only the worker stores it; force() calls made after
+         * forces_seen stay unanswered and force the next GP. */
+        atomic_store(&dom->force_answered, forces_seen);
+        qs_worker_gp_done(&w);
+        for (uint32_t i = 0; i < w.batch; i++) {
+            qs_head *h = qs_queue_pop_wait(&dom->queue);
+            qs_cb_fn fn = h->fn;
+            /* Counted before the call, so a drain that returns from its
+             * marker sees its own marker counted. Single writer: no
+             * locked instruction. */
+            atomic_store_explicit(&dom->st.callbacks_run,
+                                  stat_read(&dom->st.callbacks_run) + 1,
+                                  memory_order_relaxed);
+            /* No lock held: callbacks may call call(), synchronize(),
+             * register readers... anything but drain() and free(). */
+            fn(h);
+        }
+        /* Once per batch, not per callback: `pending` is the producers'
+         * cache line. */
+        atomic_fetch_sub(&dom->pending, w.batch);
+        qs_worker_batch_done(&w);
+    }
+    qs_rt_worker_dom = NULL;
+    return NULL;
+}
+
+/* Start the worker if it is not running. Returns 0 or -EAGAIN. */
+int qs_rt_worker_ensure(qs_domain *dom)
+{
+    if (atomic_load_explicit(&dom->worker_started, memory_order_acquire)) {
+        return 0;
+    }
+    int rc = 0;
+    pthread_mutex_lock(&dom->worker_mutex);
+    if (dom->worker_state == QS_WORKER_STOPPED) {
+        atomic_store(&dom->worker_stop, 0);
+        /* The worker takes no signals: they belong to the application. */
+        sigset_t all, old;
+        sigfillset(&all);
+        pthread_sigmask(SIG_SETMASK, &all, &old);
+        if (pthread_create(&dom->worker_thread, NULL, worker_main, dom) != 0) {
+            rc = -EAGAIN;
+        } else {
+            dom->worker_state = QS_WORKER_RUNNING;
+            atomic_store_explicit(&dom->worker_started, 1, memory_order_release);
+        }
+        pthread_sigmask(SIG_SETMASK, &old, NULL);
+    }
+    pthread_mutex_unlock(&dom->worker_mutex);
+    return rc;
+}
+
+static void enqueue(qs_domain *dom, qs_head *head, qs_cb_fn fn)
+{
+    head->fn = fn;
+    qs_queue_push(&dom->queue, head);
+    /* Counted after the push: the worker pops only what it has counted,
+     * which is what lets qs_queue_pop_wait wait out a link window. */
+    atomic_fetch_add(&dom->pending, 1);
+    stat_add(&dom->callbacks_queued, 1);
+    qs_event_set(&dom->work_event);
+}
+
+int qs_call(qs_domain *dom, qs_head *head, qs_cb_fn fn)
+{
+    if (dom == NULL || head == NULL || fn == NULL) {
+        return -EINVAL;
+    }
+    if (atomic_load_explicit(&dom->closing, memory_order_relaxed)) {
+        return -ESHUTDOWN;
+    }
+    int rc = qs_rt_worker_ensure(dom);
+    if (rc != 0) {
+        return rc;
+    }
+    enqueue(dom, head, fn);
+    return 0;
+}
+
+typedef struct drain_marker {
+    qs_head head;
+    qs_event done;
+} drain_marker;
+
+void qs_rt_drain_marker_run(qs_head *head)
+{
+    drain_marker *m = QS_RT_CONTAINER(head, drain_marker, head);
+    qs_event_set(&m->done);
+}
+
+/* Queue a marker and wait for it. The worker must be running. */
+void qs_rt_drain_run(qs_domain *dom)
+{
+    drain_marker m;
+    qs_event_init(&m.done, 0);
+    atomic_fetch_add(&dom->draining, 1);
+    enqueue(dom, &m.head, qs_rt_drain_marker_run);
+    /* FQS: cut a normal-state poll sleep short, so the GP enters FQS
+     * (cause DRAIN). LEGACY: wake a writer blocked on the GP event, so it
+     * rescans and fires the notifiers of the readers still blocking. */
+    qs_event_set(&dom->wake_event);
+    qs_event_set(&dom->gp_event);
+    qs_event_wait(&m.done);
+    atomic_fetch_sub(&dom->draining, 1);
+    stat_add(&dom->st.drains, 1);
+}
+
+int qs_drain(qs_domain *dom)
+{
+    if (dom == NULL) {
+        return -EINVAL;
+    }
+    if (qs_rt_worker_dom == dom || qs_rt_self_in_section(dom)) {
+        return -EDEADLK;
+    }
+    int rc = qs_rt_worker_ensure(dom);
+    if (rc != 0) {
+        return rc;
+    }
+    qs_rt_drain_run(dom);
+    return 0;
+}
+
+void qs_force(qs_domain *dom)
+{
+    if (dom == NULL) {
+        return;
+    }
+    stat_add(&dom->st.forces, 1);
+    if (dom->cfg.params.policy == QS_POLICY_LEGACY) {
+        return; /* force() did not exist before the seed */
+    }
+    /* seq_cst: pairs with the worker's load of force_requests before its
+     * load of pending: a caller's call() then force() is either wholly
+     * seen (its callback is in the batch the answer covers) or the force
+     * stays unanswered for the next batch. */
+    atomic_fetch_add(&dom->force_requests, 1);
+    /* A GP sleeping in normal state rescans now and enters FQS. */
+    qs_event_set(&dom->wake_event);
+    qs_event_set(&dom->work_event);
+}
