@@ -14,9 +14,16 @@
  *            forking thread keeps its own), forget the worker (the next
  *            call or drain starts a new one), repair the queue and
  *            release the mutexes.
+ *
+ * QEMU's rcu_disable_atfork() (compat.c's count) exempts the default
+ * domain from all three: prepare neither takes its mutexes nor waits for
+ * its GP, and the child inherits it unrepaired (it must not use it).
+ * Whether it is exempt is decided once, in prepare, so that parent and
+ * child release exactly what prepare took.
  */
 #include <pthread.h>
 
+#include "compat.h"
 #include "domain_impl.h"
 #include "membarrier.h"
 
@@ -24,11 +31,19 @@
 static pthread_mutex_t domains_lock = PTHREAD_MUTEX_INITIALIZER;
 static qs_domain *domains;
 static pthread_once_t atfork_once = PTHREAD_ONCE_INIT;
+/* The domain this fork leaves alone (rcu_disable_atfork), or NULL. Set in
+ * prepare under domains_lock, read by the same thread in parent/child. */
+static const qs_domain *fork_exempt;
 
 static void fork_prepare(void)
 {
     pthread_mutex_lock(&domains_lock);
+    fork_exempt = NULL;
     for (qs_domain *d = domains; d != NULL; d = d->fork_next) {
+        if (qs_compat_fork_skips(d)) {
+            fork_exempt = d;
+            continue;
+        }
         qs_domain_fork_prepare(d);
     }
 }
@@ -36,7 +51,9 @@ static void fork_prepare(void)
 static void fork_parent(void)
 {
     for (qs_domain *d = domains; d != NULL; d = d->fork_next) {
-        qs_domain_fork_parent(d);
+        if (d != fork_exempt) {
+            qs_domain_fork_parent(d);
+        }
     }
     pthread_mutex_unlock(&domains_lock);
 }
@@ -45,7 +62,9 @@ static void fork_child(void)
 {
     qs_membarrier_after_fork();
     for (qs_domain *d = domains; d != NULL; d = d->fork_next) {
-        qs_domain_fork_child(d);
+        if (d != fork_exempt) {
+            qs_domain_fork_child(d);
+        }
     }
     pthread_mutex_unlock(&domains_lock);
 }
