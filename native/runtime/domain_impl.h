@@ -147,6 +147,12 @@ struct qs_domain {
     _Atomic uint64_t force_answered;
     atomic_int expedite_now;    /* an expedited caller waits for the
                                    running GP: expedite it */
+    /* Token callbacks (qs_domain_set_batch_fn): set once, before any
+     * qs_call_token; the worker reads them after popping a token head,
+     * which the producer pushed after the set (release/acquire on
+     * batch_fn). */
+    _Atomic(qs_batch_fn) batch_fn;
+    void *batch_opaque;
     atomic_int closing;         /* qs_domain_free began: call() fails */
     int shut_down;              /* qs_domain_shutdown finished (caller's thread only) */
     atomic_int worker_started;  /* fast check for qs_call (release/acquire) */

@@ -13,6 +13,69 @@
 _Thread_local qs_domain *qs_rt_worker_dom;
 
 
+/* ------------------------------------------------------ token callbacks */
+
+/* The head qs_call_token allocates; the worker frees it when it collects
+ * the token. */
+typedef struct token_head {
+    qs_head head;
+    uint64_t token;
+} token_head;
+
+/* Tokens collected by the worker, not yet delivered. */
+typedef struct token_run {
+    uint32_t n;
+    uint64_t tokens[QS_TOKEN_CHUNK];
+} token_run;
+
+/* The worker recognises token heads by this fn and never calls it itself;
+ * it exists for a head run any other way (none today), and delivers the
+ * token alone. */
+static void token_head_run(qs_head *h)
+{
+    token_head *t = QS_RT_CONTAINER(h, token_head, head);
+    qs_domain *dom = qs_rt_worker_dom;
+    uint64_t token = t->token;
+    free(t);
+    if (dom != NULL) {
+        qs_batch_fn fn = atomic_load_explicit(&dom->batch_fn, memory_order_acquire);
+        fn(dom->batch_opaque, &token, 1);
+    }
+}
+
+static void token_run_flush(qs_domain *dom, token_run *run)
+{
+    if (run->n == 0) {
+        return;
+    }
+    /* Acquire: pairs with the release in qs_domain_set_batch_fn; the
+     * producer of these tokens saw batch_fn set before pushing them. */
+    qs_batch_fn fn = atomic_load_explicit(&dom->batch_fn, memory_order_acquire);
+    fn(dom->batch_opaque, run->tokens, run->n);
+    run->n = 0;
+}
+
+int qs_domain_set_batch_fn(qs_domain *dom, qs_batch_fn fn, void *opaque)
+{
+    if (dom == NULL || fn == NULL) {
+        return -EINVAL;
+    }
+    int rc = qs_rt_worker_ensure(dom);
+    if (rc != 0) {
+        return rc;
+    }
+    pthread_mutex_lock(&dom->worker_mutex);
+    if (atomic_load_explicit(&dom->batch_fn, memory_order_relaxed) != NULL) {
+        pthread_mutex_unlock(&dom->worker_mutex);
+        return -EEXIST;
+    }
+    dom->batch_opaque = opaque;
+    /* Release: publishes batch_opaque with it (see token_run_flush). */
+    atomic_store_explicit(&dom->batch_fn, fn, memory_order_release);
+    pthread_mutex_unlock(&dom->worker_mutex);
+    return 0;
+}
+
 /* ------------------------------------------------------------- worker */
 
 static void *worker_main(void *arg)
@@ -57,6 +120,7 @@ static void *worker_main(void *arg)
          * forces_seen stay unanswered and force the next GP. */
         atomic_store(&dom->force_answered, forces_seen);
         qs_worker_gp_done(&w);
+        token_run run = { .n = 0 };
         for (uint32_t i = 0; i < w.batch; i++) {
             qs_head *h = qs_queue_pop_wait(&dom->queue);
             qs_cb_fn fn = h->fn;
@@ -66,10 +130,23 @@ static void *worker_main(void *arg)
             atomic_store_explicit(&dom->st.callbacks_run,
                                   stat_read(&dom->st.callbacks_run) + 1,
                                   memory_order_relaxed);
+            if (fn == token_head_run) {
+                /* Collected, delivered with its neighbours below. */
+                token_head *t = QS_RT_CONTAINER(h, token_head, head);
+                run.tokens[run.n++] = t->token;
+                free(t);
+                if (run.n == QS_TOKEN_CHUNK) {
+                    token_run_flush(dom, &run);
+                }
+                continue;
+            }
+            /* FIFO across both kinds: earlier tokens first. */
+            token_run_flush(dom, &run);
             /* No lock held: callbacks may call call(), synchronize(),
              * register readers... anything but drain() and free(). */
             fn(h);
         }
+        token_run_flush(dom, &run);
         /* Once per batch, not per callback: `pending` is the producers'
          * cache line. */
         atomic_fetch_sub(&dom->pending, w.batch);
@@ -129,6 +206,35 @@ int qs_call(qs_domain *dom, qs_head *head, qs_cb_fn fn)
         return rc;
     }
     enqueue(dom, head, fn);
+    return 0;
+}
+
+int qs_call_token(qs_domain *dom, uint64_t token)
+{
+    if (dom == NULL) {
+        return -EINVAL;
+    }
+    /* Acquire: pairs with the release in qs_domain_set_batch_fn (a token
+     * queued after it is delivered to the function it published). */
+    if (atomic_load_explicit(&dom->batch_fn, memory_order_acquire) == NULL) {
+        return -EINVAL;
+    }
+    if (atomic_load_explicit(&dom->closing, memory_order_relaxed)) {
+        return -ESHUTDOWN;
+    }
+    token_head *t = malloc(sizeof(*t));
+    if (t == NULL) {
+        return -ENOMEM;
+    }
+    t->token = token;
+    /* The worker was started by qs_domain_set_batch_fn (a fork child has
+     * none until restarted: ensure it, as qs_call does; cheap when running). */
+    int rc = qs_rt_worker_ensure(dom);
+    if (rc != 0) {
+        free(t);
+        return rc;
+    }
+    enqueue(dom, &t->head, token_head_run);
     return 0;
 }
 

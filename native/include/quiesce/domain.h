@@ -175,6 +175,29 @@ struct qs_head {
  * could not be started; nothing was queued), -ESHUTDOWN (domain being
  * freed). */
 int qs_call(qs_domain *dom, qs_head *head, qs_cb_fn fn);
+/*
+ * Token callbacks, for bindings whose callbacks live outside C (the Java
+ * FFM backend): instead of one upcall per callback, the worker hands the
+ * binding the tokens of every token callback that is due, in one call per
+ * run of consecutive token callbacks.
+ *
+ * qs_domain_set_batch_fn installs the domain's batch function once (and
+ * starts the worker, so that qs_call_token never has to). The worker
+ * calls fn(opaque, tokens, n) with n >= 1 tokens, in queue order, after
+ * the grace period that covers them; tokens[] is valid only during the
+ * call. A run of token callbacks is delivered before the next ordinary
+ * callback runs (FIFO holds across both kinds, so qs_drain covers tokens
+ * too), in chunks of at most QS_TOKEN_CHUNK. Returns 0, -EINVAL (NULL),
+ * -EEXIST (already set), -EAGAIN (the worker could not be started).
+ */
+#define QS_TOKEN_CHUNK 256
+typedef void (*qs_batch_fn)(void *opaque, const uint64_t *tokens, uint32_t n);
+int qs_domain_set_batch_fn(qs_domain *dom, qs_batch_fn fn, void *opaque);
+/* Queue `token` to be delivered to the batch function once after a grace
+ * period, like qs_call (the library allocates the head). Never blocks
+ * beyond malloc. Returns 0, -EINVAL (NULL dom, or no batch function set),
+ * -ENOMEM, -ESHUTDOWN (domain being freed); nothing is queued on error. */
+int qs_call_token(qs_domain *dom, uint64_t token);
 /* Return once every callback queued before this call has run. Returns 0,
  * -EDEADLK (called inside a read section of dom, or from the worker),
  * -EAGAIN (the worker could not be started). */

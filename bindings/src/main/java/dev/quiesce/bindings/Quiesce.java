@@ -50,6 +50,15 @@ public class Quiesce extends Quiesce$shared {
     public static int QS_SIM_EVENT_KINDS() {
         return QS_SIM_EVENT_KINDS;
     }
+    private static final int QS_TOKEN_CHUNK = (int)256L;
+    /**
+     * {@snippet lang=c :
+     * #define QS_TOKEN_CHUNK 256
+     * }
+     */
+    public static int QS_TOKEN_CHUNK() {
+        return QS_TOKEN_CHUNK;
+    }
     private static final int QS_EMU_POISON_BYTE = (int)165L;
     /**
      * {@snippet lang=c :
@@ -2744,6 +2753,129 @@ public class Quiesce extends Quiesce$shared {
                 traceDowncall("qs_call", dom, head, fn);
             }
             return (int)mh$.invokeExact(dom, head, fn);
+        } catch (Error | RuntimeException ex) {
+           throw ex;
+        } catch (Throwable ex$) {
+           throw new AssertionError("should not reach here", ex$);
+        }
+    }
+
+    private static class qs_domain_set_batch_fn {
+        public static final FunctionDescriptor DESC = FunctionDescriptor.of(
+            Quiesce.C_INT,
+            Quiesce.C_POINTER,
+            Quiesce.C_POINTER,
+            Quiesce.C_POINTER
+        );
+
+        public static final MemorySegment ADDR = SYMBOL_LOOKUP.findOrThrow("qs_domain_set_batch_fn");
+
+        public static final MethodHandle HANDLE = Linker.nativeLinker().downcallHandle(ADDR, DESC);
+    }
+
+    /**
+     * Function descriptor for:
+     * {@snippet lang=c :
+     * int qs_domain_set_batch_fn(qs_domain *dom, qs_batch_fn fn, void *opaque)
+     * }
+     */
+    public static FunctionDescriptor qs_domain_set_batch_fn$descriptor() {
+        return qs_domain_set_batch_fn.DESC;
+    }
+
+    /**
+     * Downcall method handle for:
+     * {@snippet lang=c :
+     * int qs_domain_set_batch_fn(qs_domain *dom, qs_batch_fn fn, void *opaque)
+     * }
+     */
+    public static MethodHandle qs_domain_set_batch_fn$handle() {
+        return qs_domain_set_batch_fn.HANDLE;
+    }
+
+    /**
+     * Address for:
+     * {@snippet lang=c :
+     * int qs_domain_set_batch_fn(qs_domain *dom, qs_batch_fn fn, void *opaque)
+     * }
+     */
+    public static MemorySegment qs_domain_set_batch_fn$address() {
+        return qs_domain_set_batch_fn.ADDR;
+    }
+
+    /**
+     * {@snippet lang=c :
+     * int qs_domain_set_batch_fn(qs_domain *dom, qs_batch_fn fn, void *opaque)
+     * }
+     */
+    public static int qs_domain_set_batch_fn(MemorySegment dom, MemorySegment fn, MemorySegment opaque) {
+        var mh$ = qs_domain_set_batch_fn.HANDLE;
+        try {
+            if (TRACE_DOWNCALLS) {
+                traceDowncall("qs_domain_set_batch_fn", dom, fn, opaque);
+            }
+            return (int)mh$.invokeExact(dom, fn, opaque);
+        } catch (Error | RuntimeException ex) {
+           throw ex;
+        } catch (Throwable ex$) {
+           throw new AssertionError("should not reach here", ex$);
+        }
+    }
+
+    private static class qs_call_token {
+        public static final FunctionDescriptor DESC = FunctionDescriptor.of(
+            Quiesce.C_INT,
+            Quiesce.C_POINTER,
+            Quiesce.C_LONG
+        );
+
+        public static final MemorySegment ADDR = SYMBOL_LOOKUP.findOrThrow("qs_call_token");
+
+        public static final MethodHandle HANDLE = Linker.nativeLinker().downcallHandle(ADDR, DESC);
+    }
+
+    /**
+     * Function descriptor for:
+     * {@snippet lang=c :
+     * int qs_call_token(qs_domain *dom, uint64_t token)
+     * }
+     */
+    public static FunctionDescriptor qs_call_token$descriptor() {
+        return qs_call_token.DESC;
+    }
+
+    /**
+     * Downcall method handle for:
+     * {@snippet lang=c :
+     * int qs_call_token(qs_domain *dom, uint64_t token)
+     * }
+     */
+    public static MethodHandle qs_call_token$handle() {
+        return qs_call_token.HANDLE;
+    }
+
+    /**
+     * Address for:
+     * {@snippet lang=c :
+     * int qs_call_token(qs_domain *dom, uint64_t token)
+     * }
+     */
+    public static MemorySegment qs_call_token$address() {
+        return qs_call_token.ADDR;
+    }
+
+    /**
+     * {@snippet lang=c :
+     * int qs_call_token(qs_domain *dom, uint64_t token)
+     * }
+     */
+    public static int qs_call_token(MemorySegment dom, long token) {
+        var mh$ = qs_call_token.HANDLE;
+        try {
+            if (TRACE_DOWNCALLS) {
+                traceDowncall("qs_call_token", dom, token);
+            }
+            return (int)mh$.invokeExact(dom, token);
         } catch (Error | RuntimeException ex) {
            throw ex;
         } catch (Throwable ex$) {

@@ -2,7 +2,6 @@ package dev.quiesce.ffm;
 
 import dev.quiesce.ErrorCode;
 import dev.quiesce.bindings.Quiesce;
-import dev.quiesce.bindings.qs_head;
 import dev.quiesce.bindings.qs_stats;
 import dev.quiesce.spi.BackendDomain;
 import dev.quiesce.spi.BackendReader;
@@ -43,6 +42,8 @@ final class FfmDomain implements BackendDomain {
     /* Readers retired under a live owner and left to their Cleaner: they keep
      * gp_ctr's memory in use, so close() then leaves the domain's to ours. */
     final AtomicInteger deferredRecords = new AtomicInteger();
+    /* Java callbacks as native tokens; null until the first call(). */
+    private volatile FfmCallbacks callbacks;
 
     FfmDomain(MemorySegment raw) {
         this.raw = raw;
@@ -69,22 +70,22 @@ final class FfmDomain implements BackendDomain {
 
     @Override
     public void call(Runnable callback) {
-        MemorySegment head = FfmUpcalls.malloc(qs_head.sizeof());
-        FfmUpcalls.PENDING.put(head.address(), callback);
-        int rc;
-        try {
-            rc = Quiesce.qs_call(dom, head, FfmUpcalls.CALLBACK_STUB);
-        } catch (RuntimeException e) {
-            rc = Integer.MIN_VALUE;
-            FfmUpcalls.PENDING.remove(head.address());
-            FfmUpcalls.free(head);
-            throw e;
+        callbacks().call(callback);
+    }
+
+    /* Created on the first call (it starts the domain's worker). */
+    private FfmCallbacks callbacks() {
+        FfmCallbacks c = callbacks;
+        if (c == null) {
+            synchronized (this) {
+                c = callbacks;
+                if (c == null) {
+                    c = new FfmCallbacks(dom);
+                    callbacks = c;
+                }
+            }
         }
-        if (rc < 0) {
-            FfmUpcalls.PENDING.remove(head.address());
-            FfmUpcalls.free(head);
-            ErrorCode.check(rc, "qs_call");
-        }
+        return c;
     }
 
     @Override
@@ -145,6 +146,10 @@ final class FfmDomain implements BackendDomain {
         // address (see FfmReadSide): that reader keeps this object reachable,
         // and the Cleaner frees the domain after it.
         ErrorCode.check(Quiesce.qs_domain_shutdown(raw), "qs_domain_shutdown");
+        FfmCallbacks c = callbacks;
+        if (c != null) {
+            c.closed(); // shutdown delivered every token
+        }
         if (deferredRecords.get() == 0) {
             // Every reader was freed by its owner (or after its owner died):
             // nobody can load gp_ctr any more.

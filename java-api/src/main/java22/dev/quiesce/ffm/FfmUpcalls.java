@@ -1,6 +1,5 @@
 package dev.quiesce.ffm;
 
-import dev.quiesce.bindings.qs_cb_fn;
 import dev.quiesce.bindings.qs_notify_fn;
 import java.lang.foreign.Arena;
 import java.lang.foreign.FunctionDescriptor;
@@ -14,18 +13,16 @@ import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.atomic.AtomicLong;
 
 /**
- * The upcall side: one static stub per kind ({@code qs_cb_fn},
- * {@code qs_notify_fn}), allocated in {@link Arena#global()} so it outlives
- * every native worker that may call it; the per-callback native
- * {@code qs_head} (malloc'd) maps to its Java task by address.
+ * The upcall side: one static stub per kind ({@code qs_notify_fn} here,
+ * {@code qs_batch_fn} in {@link FfmCallbacks}), allocated in
+ * {@link Arena#global()} so it outlives every native worker that may call
+ * it.
  *
  * <p>A Java exception must never leave an upcall (the JVM would crash): the
  * facade's tasks catch their own, and the stubs catch whatever is left.
  */
 final class FfmUpcalls {
 
-    /* Callbacks in flight: qs_head address -> task. */
-    static final Map<Long, Runnable> PENDING = new ConcurrentHashMap<>();
     /* Notifiers: opaque id -> task. */
     static final Map<Long, Runnable> NOTIFIERS = new ConcurrentHashMap<>();
     static final AtomicLong NEXT_NOTIFIER_ID = new AtomicLong(1);
@@ -33,7 +30,6 @@ final class FfmUpcalls {
      * Java object that holds the address is unreachable (FfmReadSide, FfmDomain). */
     static final Cleaner CLEANER = Cleaner.create();
 
-    static final MemorySegment CALLBACK_STUB = qs_cb_fn.allocate(FfmUpcalls::onCallback, Arena.global());
     static final MemorySegment NOTIFY_STUB = qs_notify_fn.allocate(FfmUpcalls::onNotify, Arena.global());
 
     private static final Linker LINKER = Linker.nativeLinker();
@@ -74,19 +70,6 @@ final class FfmUpcalls {
         }
     }
 
-    /* qs_cb_fn: the grace period for this head ended. Runs on the native worker. */
-    private static void onCallback(MemorySegment head) {
-        try {
-            Runnable task = PENDING.remove(head.address());
-            free(head);
-            if (task != null) {
-                task.run();
-            }
-        } catch (Throwable t) {
-            lastResort("callback", t);
-        }
-    }
-
     /* qs_notify_fn: a force notifier fires, on the writer's thread. */
     private static void onNotify(MemorySegment reader, MemorySegment opaque) {
         try {
@@ -99,7 +82,7 @@ final class FfmUpcalls {
         }
     }
 
-    private static void lastResort(String what, Throwable t) {
+    static void lastResort(String what, Throwable t) {
         try {
             System.err.println("quiesce (ffm): a " + what + " upcall threw past its guard: " + t);
         } catch (Throwable ignored) {
