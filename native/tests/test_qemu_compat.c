@@ -38,9 +38,15 @@ static void conf_free1(struct rcu_head *h)
     free(QS_CONTAINER_OF(h, Conf, rcu));
 }
 
+/* The nesting level of this thread's section: ctr != 0 is "inside", and
+ * depth counts the levels nested inside the outermost one (read.h). */
 static int depth_of_self(void)
 {
-    return (int)qs_compat_reader->depth;
+    const qs_reader *r = qs_compat_reader;
+    if (atomic_load_explicit(QS_ATOMIC_U64(&r->ctr), memory_order_relaxed) == 0) {
+        return 0;
+    }
+    return (int)r->depth + 1;
 }
 
 static int guarded_early_return(int x)
