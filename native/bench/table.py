@@ -74,7 +74,7 @@ def main(argv):
     machine = meta.get("machine", {})
     c = meta.get("c", {})
     date = str(meta.get("date", "?"))
-    print(f"Measured {date[:10]} ({date}) on {machine.get('uname', '?')}, "
+    print(f"Measured {date} on {machine.get('uname', '?')}, "
           f"{machine.get('cpu_model', '?')}, {machine.get('cores', '?')} cores"
           + (f"; fence mode {c['fence_mode']}" if "fence_mode" in c else "")
           + (f"; load average {c['loadavg_start']:.1f}" if "loadavg_start" in c else "")
