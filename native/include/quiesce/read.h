@@ -30,11 +30,13 @@
  * nesting count (the FFM backend) leaves depth at 0 and stays compatible.
  *
  * Fast-path shape (docs/BENCH.md has the measurements and the assembly):
- * lock tests ctr == 0, unlock tests the 8 bytes {depth, fence_mode} == 0
- * ("outermost, membarrier mode") in one load; both common cases fall
- * through, so the only taken branch is the caller's loop. (Storing depth
- * on every pair, and testing depth and fence_mode apart on taken
- * branches, made the pair ~1.2x urcu-memb's.)
+ * each side tests "outermost, membarrier mode" (QS_FENCE_MEMBARRIER is 0)
+ * with one branch: lock tests (ctr | fence_mode) == 0, unlock the 8 bytes
+ * {depth, fence_mode} == 0 in one load. Both common cases fall through,
+ * so a pair runs three never-taken branches (the third is `waiting`) and
+ * the caller's loop. (Storing depth on every pair and testing depth and
+ * fence_mode apart made the pair ~1.2x urcu-memb's; one more branch in
+ * lock made its speed depend on where the loop lands in the cache line.)
  */
 #ifndef QUIESCE_READ_H
 #define QUIESCE_READ_H
@@ -56,14 +58,21 @@ static inline void qs_read_full_fence(void)
     atomic_thread_fence(memory_order_seq_cst);
 }
 
-/* BARRIER A / B above, for a reader in either mode. */
-static inline void qs_read_barrier(const qs_reader *r)
+/* The outermost lock: ctr := gp_ctr, then BARRIER A (as `full` says). */
+static inline void qs_read_lock_outer(qs_reader *r, int full)
 {
-    if (__builtin_expect(r->fence_mode == QS_FENCE_MEMBARRIER, 1)) {
-        /* Compiler-only: the writer's membarrier() supplies the CPU fence. */
-        atomic_signal_fence(memory_order_seq_cst);
+    /* gp_ctr only changes under the writer's mutex; a relaxed load is
+     * enough, the barrier below orders what matters. */
+    uint64_t g = atomic_load_explicit(QS_ATOMIC_U64(r->gp_ctr), memory_order_relaxed);
+    /* Release: orders the previous section's loads before this store for
+     * writers that read ctr with acquire (helps race detectors). */
+    atomic_store_explicit(QS_ATOMIC_U64(&r->ctr), g, memory_order_release);
+    if (full) {
+        qs_read_full_fence(); /* BARRIER A */
     } else {
-        qs_read_full_fence();
+        /* BARRIER A, compiler-only: the writer's membarrier() supplies
+         * the CPU fence. */
+        atomic_signal_fence(memory_order_seq_cst);
     }
 }
 
@@ -71,19 +80,15 @@ static inline void qs_read_barrier(const qs_reader *r)
 static inline void qs_read_lock(qs_reader *r)
 {
     /* Relaxed: the owner is ctr's only writer, so it reads its own last
-     * store; 0 means outside every section. */
-    if (__builtin_expect(atomic_load_explicit(QS_ATOMIC_U64(&r->ctr),
-                                              memory_order_relaxed) == 0, 1)) {
-        /* gp_ctr only changes under the writer's mutex; a relaxed load is
-         * enough, the barrier below orders what matters. */
-        uint64_t g = atomic_load_explicit(QS_ATOMIC_U64(r->gp_ctr),
-                                          memory_order_relaxed);
-        /* Release: orders the previous section's loads before this store
-         * for writers that read ctr with acquire (helps race detectors). */
-        atomic_store_explicit(QS_ATOMIC_U64(&r->ctr), g, memory_order_release);
-        qs_read_barrier(r); /* BARRIER A */
-    } else {
+     * store; 0 means outside every section. One test covers "outermost,
+     * membarrier mode" (QS_FENCE_MEMBARRIER is 0), the common case. */
+    uint64_t c = atomic_load_explicit(QS_ATOMIC_U64(&r->ctr), memory_order_relaxed);
+    if (__builtin_expect((c | r->fence_mode) == 0, 1)) {
+        qs_read_lock_outer(r, 0);
+    } else if (c != 0) {
         r->depth++; /* nested: nothing shared changes */
+    } else {
+        qs_read_lock_outer(r, 1);
     }
 }
 
