@@ -2,13 +2,17 @@
  * qs-bench: libquiesce against liburcu (urcu-memb flavour) on this machine,
  * all figures from one run. Not a test: ctest does not run it.
  *
- *   qs-bench [--quick] [--json]
+ *   qs-bench [--quick] [--json] [--reps N] [--only read,sync,call]
  *
  * Measures
  *   read side   ns per lock+unlock pair, 1 and 2 threads (pinned to
- *               CPUs 0 and 1): quiesce inline (read.h), quiesce exported
- *               functions (qs_read_lock_fn / qs_read_unlock_fn, what FFM
- *               pays without its own fast path), urcu-memb inline;
+ *               CPUs 0 and 1): quiesce inline (read.h) with the handle in
+ *               a local; quiesce inline with the handle read from a
+ *               thread-local slot at every call (as <quiesce/qemu_compat.h>
+ *               does); quiesce exported functions (qs_read_lock_fn /
+ *               qs_read_unlock_fn, what FFM pays without its own fast
+ *               path); urcu-memb inline; urcu-memb through its exported
+ *               functions;
  *   synchronize latency p50 / p99, writer on CPU 0, one reader on CPU 1
  *               that is idle / doing short sections / holding 1 ms
  *               sections: quiesce FQS (expedited), quiesce LEGACY,
@@ -17,21 +21,31 @@
  *               call-to-callback latency p50 / p99 with an idle reader:
  *               quiesce FQS / LEGACY (QEMU's 10 ms / 5 / 30 defaults) and
  *               urcu_memb_call_rcu.
- * Every figure is the median over several repetitions. Then the target
- * ratios, each with PASS or MISS.
+ * Repetitions are interleaved (every implementation once per round). Every
+ * figure is the median over the rounds; a ratio (quiesce / urcu) is the
+ * median of the per-round ratios, both measured in the same round. A
+ * read-side sample is the fastest of READ_TRIALS interleaved trials of 5 M
+ * pairs (1.25 M through calls). Then the target ratios, each with PASS or
+ * MISS.
+ *
+ * --json prints one object in the format docs/BENCH.md describes
+ * ("quiesce-bench/1": meta + flat named figures); native/bench/compare.py
+ * compares two such files, native/bench/table.py prints the README table.
  *
  * Built with liburcu-memb when CMake finds it (QS_BENCH_HAVE_URCU); else
- * the comparison columns and ratios are reported as unavailable.
+ * the comparison figures are null and the ratios unavailable.
  */
 #define _GNU_SOURCE
 #include <errno.h>
 #include <pthread.h>
+#include <stdarg.h>
 #include <sched.h>
 #include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
+#include <sys/utsname.h>
 #include <unistd.h>
 
 #include <quiesce/quiesce.h>
@@ -39,6 +53,11 @@
 #ifdef QS_BENCH_HAVE_URCU
 #define _LGPL_SOURCE /* inline read side, like quiesce's read.h */
 #include <urcu/urcu-memb.h>
+/* The exported (out-of-line) urcu read side: with _LGPL_SOURCE the header
+ * renames urcu_memb_read_lock to the inline version, so bind the symbols
+ * under other names. */
+void qs_bench_urcu_lock_call(void) __asm__("urcu_memb_read_lock");
+void qs_bench_urcu_unlock_call(void) __asm__("urcu_memb_read_unlock");
 #endif
 
 /* ---------------------------------------------------------- utilities */
@@ -114,8 +133,6 @@ static double median(double *v, int n)
 #define NA (-1.0) /* not measured */
 
 /* ------------------------------------------------------ implementations */
-
-enum impl { IMPL_QS_INLINE, IMPL_QS_FN, IMPL_URCU };
 
 /* A system under test for the writer-side benchmarks. */
 typedef struct sut {
@@ -222,8 +239,38 @@ static void sut_sync(sut *s)
 
 /* --------------------------------------------------------- read side */
 
+enum rs_impl {
+    RS_QS_INLINE,   /* read.h, handle in a local the compiler keeps in a register */
+    RS_QS_TLS,      /* read.h, handle loaded from a thread-local slot per call */
+    RS_QS_FN,       /* qs_read_lock_fn / qs_read_unlock_fn */
+    RS_URCU_INLINE, /* urcu-memb, _LGPL_SOURCE inline */
+    RS_URCU_FN,     /* urcu-memb through its exported functions */
+    RS_NIMPL
+};
+
+static const char *const rs_key[RS_NIMPL] = { "qs_inline", "qs_inline_tls", "qs_fn",
+                                              "urcu_inline", "urcu_fn" };
+
+static int rs_is_urcu(enum rs_impl impl)
+{
+    return impl == RS_URCU_INLINE || impl == RS_URCU_FN;
+}
+
+/* The slot of RS_QS_TLS, like qs_compat_reader in <quiesce/qemu_compat.h>:
+ * lock looks it up and checks it, unlock loads it. */
+static _Thread_local qs_reader *tls_reader;
+
+static inline qs_reader *tls_self(void)
+{
+    qs_reader *r = tls_reader;
+    if (__builtin_expect(r == NULL, 0)) {
+        abort();
+    }
+    return r;
+}
+
 typedef struct read_arg {
-    enum impl impl;
+    enum rs_impl impl;
     qs_domain *dom;
     int cpu;
     long iters;
@@ -235,41 +282,64 @@ static void *read_thread(void *p)
 {
     read_arg *a = p;
     pin_self(a->cpu);
-    qs_reader *r = NULL;
-    if (a->impl == IMPL_URCU) {
+    qs_reader *made = NULL;
+    if (rs_is_urcu(a->impl)) {
 #ifdef QS_BENCH_HAVE_URCU
         urcu_memb_register_thread();
 #endif
-    } else if (qs_reader_new(a->dom, &r) != 0) {
+    } else if (qs_reader_new(a->dom, &made) != 0) {
         exit(1);
     }
+    /* `made` had its address taken, so the compiler reloads it from memory
+     * after every compiler barrier; a copy whose address is never taken
+     * stays in a register, as a caller's handle normally does. */
+    qs_reader *const r = made;
+    tls_reader = r;
+    const long n = a->iters;
     pthread_barrier_wait(a->start);
     uint64_t t0 = now_ns();
     switch (a->impl) {
-    case IMPL_QS_INLINE:
-        for (long i = 0; i < a->iters; i++) {
+    case RS_QS_INLINE:
+        for (long i = 0; i < n; i++) {
             qs_read_lock(r);
             qs_read_unlock(r);
         }
         break;
-    case IMPL_QS_FN:
-        for (long i = 0; i < a->iters; i++) {
+    case RS_QS_TLS:
+        for (long i = 0; i < n; i++) {
+            qs_read_lock(tls_self());
+            qs_read_unlock(tls_reader);
+        }
+        break;
+    case RS_QS_FN:
+        for (long i = 0; i < n; i++) {
             qs_read_lock_fn(r);
             qs_read_unlock_fn(r);
         }
         break;
-    case IMPL_URCU:
+    case RS_URCU_INLINE:
 #ifdef QS_BENCH_HAVE_URCU
-        for (long i = 0; i < a->iters; i++) {
+        for (long i = 0; i < n; i++) {
             urcu_memb_read_lock();
             urcu_memb_read_unlock();
         }
 #endif
         break;
+    case RS_URCU_FN:
+#ifdef QS_BENCH_HAVE_URCU
+        for (long i = 0; i < n; i++) {
+            qs_bench_urcu_lock_call();
+            qs_bench_urcu_unlock_call();
+        }
+#endif
+        break;
+    case RS_NIMPL:
+        break;
     }
     uint64_t t1 = now_ns();
-    a->ns_per_pair = (double)(t1 - t0) / (double)a->iters;
-    if (a->impl == IMPL_URCU) {
+    a->ns_per_pair = (double)(t1 - t0) / (double)n;
+    tls_reader = NULL;
+    if (rs_is_urcu(a->impl)) {
 #ifdef QS_BENCH_HAVE_URCU
         urcu_memb_unregister_thread();
 #endif
@@ -280,18 +350,21 @@ static void *read_thread(void *p)
 }
 
 /* One repetition: ns per pair (with 2 threads, the mean of the two). */
-static double bench_read_once(enum impl impl, int threads)
+static double bench_read_once(enum rs_impl impl, int threads)
 {
 #ifndef QS_BENCH_HAVE_URCU
-    if (impl == IMPL_URCU) {
+    if (rs_is_urcu(impl)) {
         return NA;
     }
 #endif
     qs_domain *dom = NULL;
-    if (impl != IMPL_URCU) {
+    if (!rs_is_urcu(impl)) {
         qs_domain_new(NULL, &dom);
     }
-    long iters = quick ? 5000000 : 20000000;
+    long iters = quick ? 2000000 : 5000000;
+    if (impl == RS_QS_FN || impl == RS_URCU_FN) {
+        iters /= 4; /* calls are slower: keep each repetition short */
+    }
     pthread_barrier_t start;
     pthread_barrier_init(&start, NULL, (unsigned)threads);
     pthread_t t[2];
@@ -532,6 +605,180 @@ static lat2 bench_call_latency_once(sut *s)
     return out;
 }
 
+/* ------------------------------------------------------------- figures */
+
+/*
+ * Every measurement is a named figure with its samples (one per round);
+ * its value is their median. Keys are flat ("c.<what>.<variant>..."), so
+ * another producer (the Java benchmarks) can add its own "java.*" keys to
+ * the same file and compare.py can match keys across files.
+ */
+#define MAX_REPS 15
+
+typedef struct figure {
+    char key[64];
+    const char *unit;    /* "ns", "1/s" or "ratio" */
+    int lower_is_better;
+    int n;               /* samples so far */
+    double v[MAX_REPS];
+} figure;
+
+static figure figs[96];
+static int nfigs;
+
+__attribute__((format(printf, 3, 4)))
+static figure *fig(const char *unit, int lower_is_better, const char *fmt_key, ...)
+{
+    char key[64];
+    va_list ap;
+    va_start(ap, fmt_key);
+    vsnprintf(key, sizeof(key), fmt_key, ap);
+    va_end(ap);
+    for (int i = 0; i < nfigs; i++) {
+        if (strcmp(figs[i].key, key) == 0) {
+            return &figs[i];
+        }
+    }
+    if (nfigs == (int)(sizeof(figs) / sizeof(figs[0]))) {
+        fprintf(stderr, "qs-bench: too many figures\n");
+        exit(1);
+    }
+    figure *f = &figs[nfigs++];
+    snprintf(f->key, sizeof(f->key), "%s", key);
+    f->unit = unit;
+    f->lower_is_better = lower_is_better;
+    return f;
+}
+
+/* Not-measured samples (NA) are dropped: a figure without samples is null. */
+static void fig_add(figure *f, double v)
+{
+    if (v >= 0 && f->n < MAX_REPS) {
+        f->v[f->n++] = v;
+    }
+}
+
+static double fig_value(const figure *f)
+{
+    if (f->n == 0) {
+        return NA;
+    }
+    double tmp[MAX_REPS];
+    memcpy(tmp, f->v, sizeof(double) * (size_t)f->n);
+    return median(tmp, f->n);
+}
+
+/* The value of figure `key`, or NA if it was not measured. */
+__attribute__((format(printf, 1, 2)))
+static double val(const char *fmt_key, ...)
+{
+    char key[64];
+    va_list ap;
+    va_start(ap, fmt_key);
+    vsnprintf(key, sizeof(key), fmt_key, ap);
+    va_end(ap);
+    for (int i = 0; i < nfigs; i++) {
+        if (strcmp(figs[i].key, key) == 0) {
+            return fig_value(&figs[i]);
+        }
+    }
+    return NA;
+}
+
+static int fig_known(const char *key)
+{
+    for (int i = 0; i < nfigs; i++) {
+        if (strcmp(figs[i].key, key) == 0) {
+            return 1;
+        }
+    }
+    return 0;
+}
+
+static double ratio_of(double a, double b)
+{
+    return a < 0 || b <= 0 ? NA : a / b;
+}
+
+/* ---------------------------------------------------------------- meta */
+
+static void json_str(const char *s)
+{
+    putchar('"');
+    for (; *s; s++) {
+        unsigned char c = (unsigned char)*s;
+        if (c == '"' || c == '\\') {
+            printf("\\%c", c);
+        } else if (c < 0x20) {
+            printf("\\u%04x", c);
+        } else {
+            putchar(c);
+        }
+    }
+    putchar('"');
+}
+
+/* The "model name" of /proc/cpuinfo, or "unknown". */
+static void cpu_model(char *buf, size_t len)
+{
+    snprintf(buf, len, "unknown");
+    FILE *f = fopen("/proc/cpuinfo", "r");
+    if (f == NULL) {
+        return;
+    }
+    char line[256];
+    while (fgets(line, sizeof(line), f) != NULL) {
+        if (strncmp(line, "model name", 10) == 0) {
+            char *colon = strchr(line, ':');
+            if (colon != NULL) {
+                colon++;
+                while (*colon == ' ' || *colon == '\t') {
+                    colon++;
+                }
+                colon[strcspn(colon, "\n")] = '\0';
+                snprintf(buf, len, "%s", colon);
+            }
+            break;
+        }
+    }
+    fclose(f);
+}
+
+static double load1(void)
+{
+    double l[1];
+    return getloadavg(l, 1) == 1 ? l[0] : NA;
+}
+
+/* ------------------------------------------------------------- targets */
+
+typedef struct target {
+    const char *key;      /* a ratio figure */
+    const char *what;
+    double limit;
+    int lower_is_better;
+} target;
+
+static const target targets[] = {
+    { "c.read_ratio.inline.1t", "read pair inline, 1 thread: quiesce / urcu-memb <= 1.0", 1.0, 1 },
+    { "c.read_ratio.inline.2t", "read pair inline, 2 threads: quiesce / urcu-memb <= 1.0", 1.0, 1 },
+    { "c.sync_ratio.idle.p50", "synchronize p50 alone (idle reader): FQS / urcu-memb <= 2", 2.0, 1 },
+    { "c.sync_ratio.short.p50", "synchronize p50 with short-section reader: FQS / urcu-memb <= 2",
+      2.0, 1 },
+    { "c.call_ratio.throughput", "call throughput: FQS / urcu-memb >= 0.5", 0.5, 0 },
+    { "c.call_ratio.latency_p50", "call-to-callback p50, idle reader: FQS / urcu-memb <= 0.2", 0.2,
+      1 },
+};
+#define NTARGETS ((int)(sizeof(targets) / sizeof(targets[0])))
+
+static const char *verdict(const target *t, double v)
+{
+    if (v < 0) {
+        return "n/a";
+    }
+    return (t->lower_is_better ? v <= t->limit : v >= t->limit) ? "PASS" : "MISS";
+}
+
 /* -------------------------------------------------------------- report */
 
 static void fmt(char *buf, size_t len, double v, const char *unit)
@@ -549,206 +796,335 @@ static void fmt(char *buf, size_t len, double v, const char *unit)
     }
 }
 
-typedef struct ratio {
-    const char *what;
-    double value;     /* quiesce / urcu */
-    double limit;
-    int lower_is_better;
-} ratio;
-
-static const char *verdict(const ratio *r)
+static void usage(FILE *to, const char *argv0)
 {
-    if (r->value < 0) {
-        return "n/a";
-    }
-    return (r->lower_is_better ? r->value <= r->limit : r->value >= r->limit) ? "PASS"
-                                                                              : "MISS";
+    fprintf(to,
+            "usage: %s [--quick] [--json] [--reps N] [--only GROUPS]\n"
+            "  --quick        shorter runs (3 rounds unless --reps)\n"
+            "  --json         print the figures as JSON (format: docs/BENCH.md)\n"
+            "  --reps N       rounds, 1..%d (default 5); each figure is the median\n"
+            "  --only GROUPS  comma-separated subset of read,sync,call (default all)\n",
+            argv0, MAX_REPS);
 }
 
-static double ratio_of(double a, double b)
+enum { G_READ = 1, G_SYNC = 2, G_CALL = 4 };
+
+static int parse_groups(const char *s)
 {
-    return a < 0 || b <= 0 ? NA : a / b;
+    int g = 0;
+    char buf[64];
+    snprintf(buf, sizeof(buf), "%s", s);
+    for (char *save = NULL, *tok = strtok_r(buf, ",", &save); tok != NULL;
+         tok = strtok_r(NULL, ",", &save)) {
+        if (strcmp(tok, "read") == 0) {
+            g |= G_READ;
+        } else if (strcmp(tok, "sync") == 0) {
+            g |= G_SYNC;
+        } else if (strcmp(tok, "call") == 0) {
+            g |= G_CALL;
+        } else {
+            return -1;
+        }
+    }
+    return g;
+}
+
+static const char *const sut_key[3] = { "fqs", "legacy", "urcu" };
+static const char *const load_key[3] = { "idle", "short", "1ms" };
+
+/* Trials per read-side sample: the sample is the fastest of them. Outside
+ * load (other processes on these CPUs) only ever adds time, so the minimum
+ * of short interleaved trials is the figure least disturbed by it. */
+#define READ_TRIALS 4
+
+static void round_read(void)
+{
+    for (int th = 1; th <= 2; th++) {
+        double v[RS_NIMPL];
+        for (int impl = 0; impl < RS_NIMPL; impl++) {
+            v[impl] = NA;
+        }
+        for (int trial = 0; trial < READ_TRIALS; trial++) {
+            for (int impl = 0; impl < RS_NIMPL; impl++) {
+                double x = bench_read_once((enum rs_impl)impl, th);
+                if (x >= 0 && (v[impl] < 0 || x < v[impl])) {
+                    v[impl] = x;
+                }
+            }
+        }
+        for (int impl = 0; impl < RS_NIMPL; impl++) {
+            fig_add(fig("ns", 1, "c.read_pair_ns.%s.%dt", rs_key[impl], th), v[impl]);
+        }
+        /* Ratios of one round: both sides ran back to back. */
+        fig_add(fig("ratio", 1, "c.read_ratio.inline.%dt", th),
+                ratio_of(v[RS_QS_INLINE], v[RS_URCU_INLINE]));
+        fig_add(fig("ratio", 1, "c.read_ratio.inline_tls.%dt", th),
+                ratio_of(v[RS_QS_TLS], v[RS_URCU_INLINE]));
+        fig_add(fig("ratio", 1, "c.read_ratio.fn.%dt", th),
+                ratio_of(v[RS_QS_FN], v[RS_URCU_FN]));
+    }
+}
+
+static void round_sync(sut *suts)
+{
+    for (int l = 0; l < 3; l++) {
+        lat2 x[3];
+        for (int s = 0; s < 3; s++) {
+            x[s] = bench_sync_once(&suts[s], (enum load)l);
+            fig_add(fig("ns", 1, "c.sync_ns.%s.%s.p50", sut_key[s], load_key[l]), x[s].p50);
+            fig_add(fig("ns", 1, "c.sync_ns.%s.%s.p99", sut_key[s], load_key[l]), x[s].p99);
+        }
+        fig_add(fig("ratio", 1, "c.sync_ratio.%s.p50", load_key[l]), ratio_of(x[0].p50, x[2].p50));
+    }
+}
+
+static void round_call(sut *suts)
+{
+    double thr[3];
+    lat2 lat[3];
+    for (int s = 0; s < 3; s++) {
+        thr[s] = bench_call_throughput_once(&suts[s]);
+        fig_add(fig("1/s", 0, "c.call_per_s.%s", sut_key[s]), thr[s]);
+    }
+    for (int s = 0; s < 3; s++) {
+        lat[s] = bench_call_latency_once(&suts[s]);
+        fig_add(fig("ns", 1, "c.call_latency_ns.%s.p50", sut_key[s]), lat[s].p50);
+        fig_add(fig("ns", 1, "c.call_latency_ns.%s.p99", sut_key[s]), lat[s].p99);
+    }
+    fig_add(fig("ratio", 0, "c.call_ratio.throughput"), ratio_of(thr[0], thr[2]));
+    fig_add(fig("ratio", 1, "c.call_ratio.latency_p50"), ratio_of(lat[0].p50, lat[2].p50));
+}
+
+static void print_json(const char *date, int32_t fence, int reps, const char *groups, double secs,
+                       double load_start, double load_end)
+{
+    struct utsname u;
+    char uts[512] = "unknown";
+    if (uname(&u) == 0) {
+        snprintf(uts, sizeof(uts), "%s %s %s", u.sysname, u.release, u.machine);
+    }
+    char cpu[256];
+    cpu_model(cpu, sizeof(cpu));
+    printf("{\n  \"schema\": \"quiesce-bench/1\",\n  \"meta\": {\n    \"date\": ");
+    json_str(date);
+    printf(",\n    \"machine\": {\"uname\": ");
+    json_str(uts);
+    printf(", \"cpu_model\": ");
+    json_str(cpu);
+    printf(", \"cores\": %d},\n    \"c\": {\"producer\": \"qs-bench\", \"quiesce_version\": ", ncpus);
+    json_str(qs_version());
+    printf(", \"compiler\": ");
+    json_str(__VERSION__);
+    printf(", \"fence_mode\": \"%s\", \"urcu\": %s, \"quick\": %s, \"reps\": %d, \"groups\": ",
+           fence == QS_FENCE_MEMBARRIER ? "membarrier" : "full",
+#ifdef QS_BENCH_HAVE_URCU
+           "true",
+#else
+           "false",
+#endif
+           quick ? "true" : "false", reps);
+    json_str(groups);
+    printf(", \"seconds\": %.1f, \"loadavg_start\": %.2f, \"loadavg_end\": %.2f}\n  },\n", secs,
+           load_start, load_end);
+    printf("  \"figures\": {");
+    for (int i = 0; i < nfigs; i++) {
+        const figure *f = &figs[i];
+        double v = fig_value(f);
+        printf("%s\n    \"%s\": {\"value\": ", i ? "," : "", f->key);
+        if (v < 0) {
+            printf("null");
+        } else {
+            printf("%.6g", v);
+        }
+        printf(", \"unit\": \"%s\", \"better\": \"%s\", \"samples\": [", f->unit,
+               f->lower_is_better ? "lower" : "higher");
+        for (int k = 0; k < f->n; k++) {
+            printf("%s%.6g", k ? ", " : "", f->v[k]);
+        }
+        printf("]}");
+    }
+    printf("\n  },\n  \"targets\": [");
+    int first = 1;
+    for (int i = 0; i < NTARGETS; i++) {
+        const target *t = &targets[i];
+        double v = val("%s", t->key);
+        if (!fig_known(t->key)) {
+            continue; /* its group was not run */
+        }
+        printf("%s\n    {\"figure\": \"%s\", \"what\": ", first ? "" : ",", t->key);
+        json_str(t->what);
+        printf(", \"op\": \"%s\", \"limit\": %.2f, \"value\": ", t->lower_is_better ? "<=" : ">=",
+               t->limit);
+        if (v < 0) {
+            printf("null");
+        } else {
+            printf("%.4f", v);
+        }
+        printf(", \"verdict\": \"%s\"}", verdict(t, v));
+        first = 0;
+    }
+    printf("\n  ]\n}\n");
+}
+
+static void print_text(int32_t fence, double secs, int groups)
+{
+    char a[32], b[32], c[32], d[32], e[32], f[32];
+    printf("\nquiesce %s vs liburcu urcu-memb — %d CPUs, fence mode %s, %.0f s%s\n",
+           qs_version(), ncpus, fence == QS_FENCE_MEMBARRIER ? "membarrier" : "full", secs,
+           quick ? " (quick)" : "");
+    if (groups & G_READ) {
+        static const char *const rs_name[RS_NIMPL] = {
+            "quiesce inline", "quiesce inline, TLS", "quiesce exported fn", "urcu-memb inline",
+            "urcu-memb exported fn"
+        };
+        printf("\nRead side, per lock+unlock pair (median of rounds)\n");
+        printf("  %-24s %14s %14s\n", "", "1 thread", "2 threads");
+        for (int i = 0; i < RS_NIMPL; i++) {
+            fmt(a, sizeof(a), val("c.read_pair_ns.%s.1t", rs_key[i]), "ns");
+            fmt(b, sizeof(b), val("c.read_pair_ns.%s.2t", rs_key[i]), "ns");
+            printf("  %-24s %14s %14s\n", rs_name[i], a, b);
+        }
+        static const char *const ratio_key[3] = { "inline", "inline_tls", "fn" };
+        static const char *const ratio_name[3] = { "inline / urcu inline", "inline TLS / urcu inline",
+                                                   "exported / urcu exported" };
+        printf("  quiesce / urcu, median of per-round ratios\n");
+        for (int i = 0; i < 3; i++) {
+            double r1 = val("c.read_ratio.%s.1t", ratio_key[i]);
+            double r2 = val("c.read_ratio.%s.2t", ratio_key[i]);
+            printf("  %-24s %14.3f %14.3f\n", ratio_name[i], r1, r2);
+        }
+    }
+    static const char *const sut_name[3] = { "quiesce FQS", "quiesce LEGACY", "urcu-memb" };
+    if (groups & G_SYNC) {
+        printf("\nsynchronize latency p50 / p99 (writer CPU 0, one reader CPU 1)\n");
+        printf("  %-16s %23s %23s %23s\n", "", "idle reader", "short sections", "1 ms sections");
+        for (int s = 0; s < 3; s++) {
+            fmt(a, sizeof(a), val("c.sync_ns.%s.idle.p50", sut_key[s]), "ns");
+            fmt(b, sizeof(b), val("c.sync_ns.%s.idle.p99", sut_key[s]), "ns");
+            fmt(c, sizeof(c), val("c.sync_ns.%s.short.p50", sut_key[s]), "ns");
+            fmt(d, sizeof(d), val("c.sync_ns.%s.short.p99", sut_key[s]), "ns");
+            fmt(e, sizeof(e), val("c.sync_ns.%s.1ms.p50", sut_key[s]), "ns");
+            fmt(f, sizeof(f), val("c.sync_ns.%s.1ms.p99", sut_key[s]), "ns");
+            printf("  %-16s %10s / %10s %10s / %10s %10s / %10s\n", sut_name[s], a, b, c, d, e, f);
+        }
+    }
+    if (groups & G_CALL) {
+        printf("\ncall (idle reader registered)\n");
+        printf("  %-16s %16s %26s\n", "", "callbacks/s", "call->callback p50 / p99");
+        for (int s = 0; s < 3; s++) {
+            double thr = val("c.call_per_s.%s", sut_key[s]);
+            if (thr < 0) {
+                snprintf(a, sizeof(a), "n/a");
+            } else {
+                snprintf(a, sizeof(a), "%.2f M", thr / 1e6);
+            }
+            fmt(b, sizeof(b), val("c.call_latency_ns.%s.p50", sut_key[s]), "ns");
+            fmt(c, sizeof(c), val("c.call_latency_ns.%s.p99", sut_key[s]), "ns");
+            printf("  %-16s %16s %12s / %11s\n", sut_name[s], a, b, c);
+        }
+    }
+    printf("\nTargets\n");
+    for (int i = 0; i < NTARGETS; i++) {
+        const target *t = &targets[i];
+        double v = val("%s", t->key);
+        if (!fig_known(t->key)) {
+            continue;
+        }
+        if (v < 0) {
+            printf("  %-66s %8s  %s\n", t->what, "n/a", verdict(t, v));
+        } else {
+            printf("  %-66s %8.3f  %s\n", t->what, v, verdict(t, v));
+        }
+    }
 }
 
 int main(int argc, char **argv)
 {
     int json = 0;
+    int reps = 0;
+    int groups = G_READ | G_SYNC | G_CALL;
+    const char *groups_arg = "read,sync,call";
     for (int i = 1; i < argc; i++) {
         if (strcmp(argv[i], "--quick") == 0) {
             quick = 1;
         } else if (strcmp(argv[i], "--json") == 0) {
             json = 1;
+        } else if (strcmp(argv[i], "--reps") == 0 && i + 1 < argc) {
+            char *end;
+            long n = strtol(argv[++i], &end, 10);
+            if (*end != '\0' || n < 1 || n > MAX_REPS) {
+                fprintf(stderr, "qs-bench: --reps takes 1..%d\n", MAX_REPS);
+                return 2;
+            }
+            reps = (int)n;
+        } else if (strcmp(argv[i], "--only") == 0 && i + 1 < argc) {
+            groups_arg = argv[++i];
+            groups = parse_groups(groups_arg);
+            if (groups <= 0) {
+                fprintf(stderr, "qs-bench: --only takes a comma-separated subset of "
+                                "read,sync,call\n");
+                return 2;
+            }
+        } else if (strcmp(argv[i], "--help") == 0 || strcmp(argv[i], "-h") == 0) {
+            usage(stdout, argv[0]);
+            return 0;
         } else {
-            fprintf(stderr, "usage: %s [--quick] [--json]\n", argv[0]);
+            usage(stderr, argv[0]);
             return 2;
         }
+    }
+    if (reps == 0) {
+        reps = quick ? 3 : 5;
     }
     ncpus = (int)sysconf(_SC_NPROCESSORS_ONLN);
     setvbuf(stdout, NULL, _IOLBF, 0);
 #ifndef QS_BENCH_HAVE_URCU
-    fprintf(stderr, "qs-bench: built without liburcu-memb: no comparison columns\n");
+    fprintf(stderr, "qs-bench: built without liburcu-memb: no comparison figures\n");
 #endif
     qs_domain *probe;
-    qs_domain_new(NULL, &probe);
+    if (qs_domain_new(NULL, &probe) != 0) {
+        fprintf(stderr, "qs-bench: qs_domain_new failed\n");
+        return 1;
+    }
     int32_t fence = qs_domain_fence_mode(probe);
     qs_domain_free(probe);
 
+    char date[32];
+    time_t wall = time(NULL);
+    struct tm tm;
+    gmtime_r(&wall, &tm);
+    strftime(date, sizeof(date), "%Y-%m-%dT%H:%M:%SZ", &tm);
+    double load_start = load1();
     uint64_t t_start = now_ns();
     if (!json) {
-        fprintf(stderr, "qs-bench: %d CPUs, quiesce %s, fence mode %s%s; running...\n",
+        fprintf(stderr, "qs-bench: %d CPUs, quiesce %s, fence mode %s%s, %d rounds; running...\n",
                 ncpus, qs_version(), fence == QS_FENCE_MEMBARRIER ? "membarrier" : "full",
-                quick ? ", quick" : "");
+                quick ? ", quick" : "", reps);
     }
 
-    /*
-     * Repetitions are interleaved (every implementation once per round),
-     * so a burst of outside load hits all of them alike; each figure is
-     * the median over the rounds.
-     */
-    int reps = quick ? 3 : 5;
-    const char *rs_name[3] = { "quiesce inline", "quiesce exported fn", "urcu-memb inline" };
+    /* Rounds are interleaved (every implementation once per round), so a
+     * burst of outside load hits all of them alike. */
     sut suts[3] = {
         { "quiesce FQS", QS_POLICY_FQS, NULL },
         { "quiesce LEGACY", QS_POLICY_LEGACY, NULL },
         { "urcu-memb", -1, NULL },
     };
-    const char *load_name[3] = { "idle reader", "short sections", "1 ms sections" };
-    double rs_v[3][2][8], sync50[3][3][8], sync99[3][3][8], thr_v[3][8];
-    double cl50[3][8], cl99[3][8];
     for (int rep = 0; rep < reps; rep++) {
-        for (int th = 1; th <= 2; th++) {
-            for (int impl = 0; impl < 3; impl++) {
-                rs_v[impl][th - 1][rep] = bench_read_once((enum impl)impl, th);
-            }
+        if (groups & G_READ) {
+            round_read();
         }
-        for (int l = 0; l < 3; l++) {
-            for (int s = 0; s < 3; s++) {
-                lat2 x = bench_sync_once(&suts[s], (enum load)l);
-                sync50[s][l][rep] = x.p50;
-                sync99[s][l][rep] = x.p99;
-            }
+        if (groups & G_SYNC) {
+            round_sync(suts);
         }
-        for (int s = 0; s < 3; s++) {
-            thr_v[s][rep] = bench_call_throughput_once(&suts[s]);
+        if (groups & G_CALL) {
+            round_call(suts);
         }
-        for (int s = 0; s < 3; s++) {
-            lat2 x = bench_call_latency_once(&suts[s]);
-            cl50[s][rep] = x.p50;
-            cl99[s][rep] = x.p99;
-        }
-    }
-    double rs[3][2];
-    lat2 sync[3][3];
-    double thr[3];
-    lat2 clat[3];
-    for (int i = 0; i < 3; i++) {
-        for (int th = 0; th < 2; th++) {
-            rs[i][th] = median(rs_v[i][th], reps);
-        }
-        for (int l = 0; l < 3; l++) {
-            sync[i][l].p50 = median(sync50[i][l], reps);
-            sync[i][l].p99 = median(sync99[i][l], reps);
-        }
-        thr[i] = median(thr_v[i], reps);
-        clat[i].p50 = median(cl50[i], reps);
-        clat[i].p99 = median(cl99[i], reps);
     }
     double secs = (double)(now_ns() - t_start) / 1e9;
-
-    ratio ratios[] = {
-        { "read pair inline, 1 thread: quiesce / urcu-memb <= 1.2",
-          ratio_of(rs[0][0], rs[2][0]), 1.2, 1 },
-        { "read pair inline, 2 threads: quiesce / urcu-memb <= 1.2",
-          ratio_of(rs[0][1], rs[2][1]), 1.2, 1 },
-        { "synchronize p50 alone (idle reader): FQS / urcu-memb <= 2",
-          ratio_of(sync[0][0].p50, sync[2][0].p50), 2.0, 1 },
-        { "synchronize p50 with short-section reader: FQS / urcu-memb <= 2",
-          ratio_of(sync[0][1].p50, sync[2][1].p50), 2.0, 1 },
-        { "call throughput: FQS / urcu-memb >= 0.5",
-          ratio_of(thr[0], thr[2]), 0.5, 0 },
-        { "call-to-callback p50, idle reader: FQS / urcu-memb <= 0.2",
-          ratio_of(clat[0].p50, clat[2].p50), 0.2, 1 },
-    };
-    int nratios = (int)(sizeof(ratios) / sizeof(ratios[0]));
-
     if (json) {
-        printf("{\n  \"version\": \"%s\", \"cpus\": %d, \"fence_mode\": \"%s\", "
-               "\"quick\": %s, \"seconds\": %.1f,\n",
-               qs_version(), ncpus, fence == QS_FENCE_MEMBARRIER ? "membarrier" : "full",
-               quick ? "true" : "false", secs);
-        printf("  \"read_ns_per_pair\": {");
-        for (int i = 0; i < 3; i++) {
-            printf("%s\"%s\": [%.3f, %.3f]", i ? ", " : "", rs_name[i], rs[i][0], rs[i][1]);
-        }
-        printf("},\n  \"synchronize_ns\": {");
-        for (int s = 0; s < 3; s++) {
-            printf("%s\"%s\": {", s ? ", " : "", suts[s].name);
-            for (int l = 0; l < 3; l++) {
-                printf("%s\"%s\": {\"p50\": %.0f, \"p99\": %.0f}", l ? ", " : "",
-                       load_name[l], sync[s][l].p50, sync[s][l].p99);
-            }
-            printf("}");
-        }
-        printf("},\n  \"call\": {");
-        for (int s = 0; s < 3; s++) {
-            printf("%s\"%s\": {\"per_sec\": %.0f, \"latency_p50_ns\": %.0f, "
-                   "\"latency_p99_ns\": %.0f}",
-                   s ? ", " : "", suts[s].name, thr[s], clat[s].p50, clat[s].p99);
-        }
-        printf("},\n  \"ratios\": [");
-        for (int i = 0; i < nratios; i++) {
-            printf("%s\n    {\"what\": \"%s\", \"value\": %.3f, \"limit\": %.2f, "
-                   "\"verdict\": \"%s\"}",
-                   i ? "," : "", ratios[i].what, ratios[i].value, ratios[i].limit,
-                   verdict(&ratios[i]));
-        }
-        printf("\n  ]\n}\n");
-        return 0;
-    }
-
-    char a[32], b[32], c[32], d[32], e[32], f[32];
-    printf("\nquiesce %s vs liburcu urcu-memb — %d CPUs, fence mode %s, %.0f s%s\n",
-           qs_version(), ncpus, fence == QS_FENCE_MEMBARRIER ? "membarrier" : "full", secs,
-           quick ? " (quick)" : "");
-    printf("\nRead side, per lock+unlock pair (median of reps)\n");
-    printf("  %-22s %14s %14s\n", "", "1 thread", "2 threads");
-    for (int i = 0; i < 3; i++) {
-        fmt(a, sizeof(a), rs[i][0], "ns");
-        fmt(b, sizeof(b), rs[i][1], "ns");
-        printf("  %-22s %14s %14s\n", rs_name[i], a, b);
-    }
-    printf("\nsynchronize latency p50 / p99 (writer CPU 0, one reader CPU 1)\n");
-    printf("  %-16s %23s %23s %23s\n", "", load_name[0], load_name[1], load_name[2]);
-    for (int s = 0; s < 3; s++) {
-        fmt(a, sizeof(a), sync[s][0].p50, "ns");
-        fmt(b, sizeof(b), sync[s][0].p99, "ns");
-        fmt(c, sizeof(c), sync[s][1].p50, "ns");
-        fmt(d, sizeof(d), sync[s][1].p99, "ns");
-        fmt(e, sizeof(e), sync[s][2].p50, "ns");
-        fmt(f, sizeof(f), sync[s][2].p99, "ns");
-        printf("  %-16s %10s / %10s %10s / %10s %10s / %10s\n", suts[s].name, a, b, c, d, e,
-               f);
-    }
-    printf("\ncall (idle reader registered)\n");
-    printf("  %-16s %16s %26s\n", "", "callbacks/s", "call->callback p50 / p99");
-    for (int s = 0; s < 3; s++) {
-        if (thr[s] < 0) {
-            snprintf(a, sizeof(a), "n/a");
-        } else {
-            snprintf(a, sizeof(a), "%.2f M", thr[s] / 1e6);
-        }
-        fmt(b, sizeof(b), clat[s].p50, "ns");
-        fmt(c, sizeof(c), clat[s].p99, "ns");
-        printf("  %-16s %16s %12s / %11s\n", suts[s].name, a, b, c);
-    }
-    printf("\nTargets\n");
-    for (int i = 0; i < nratios; i++) {
-        if (ratios[i].value < 0) {
-            printf("  %-66s %8s  %s\n", ratios[i].what, "n/a", verdict(&ratios[i]));
-        } else {
-            printf("  %-66s %8.3f  %s\n", ratios[i].what, ratios[i].value,
-                   verdict(&ratios[i]));
-        }
+        print_json(date, fence, reps, groups_arg, secs, load_start, load1());
+    } else {
+        print_text(fence, secs, groups);
     }
     return 0;
 }

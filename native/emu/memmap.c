@@ -196,11 +196,15 @@ static void retire(qs_as *as, qs_view *old)
     view_release(old);
 }
 
-/* 1 if this thread is inside a read section of `dom`. */
+/* 1 if this thread is inside a read section of `dom`. Tested on ctr, which
+ * is non-zero exactly inside a section: depth counts only the levels nested
+ * inside the outermost one (read.h), and bindings may leave it 0. We are
+ * the owner: a relaxed load sees our own last store. */
 static int in_section(qs_domain *dom)
 {
     qs_reader *r = qs_reader_self(dom);
-    return r != NULL && r->depth > 0;
+    return r != NULL &&
+           atomic_load_explicit(QS_ATOMIC_U64(&r->ctr), memory_order_relaxed) != 0;
 }
 
 /* ====================================================== address space */

@@ -7,6 +7,8 @@
  * (BARRIER A and B) is written there.
  */
 #define _GNU_SOURCE
+#include <stddef.h>
+
 #include "domain_impl.h"
 
 /* The calling thread's reader of `dom`. Caller holds registry_mutex. */
@@ -38,6 +40,15 @@ int qs_rt_self_in_section(qs_domain *dom)
 
 
 /* ------------------------------------------------------------ readers */
+
+/* The inline unlock reads depth and fence_mode with one 8-byte load and
+ * takes 0 for "outermost, membarrier mode" (read.h). */
+_Static_assert(offsetof(qs_reader, fence_mode) == offsetof(qs_reader, depth) + 4,
+               "depth and fence_mode must be adjacent");
+_Static_assert(offsetof(qs_reader, depth) % 8 == 0, "depth must start an aligned 8-byte word");
+_Static_assert(QS_FENCE_MEMBARRIER == 0, "the unlock fast path tests for 0");
+_Static_assert(offsetof(qs_reader, waiting) + sizeof(uint32_t) <= 32,
+               "the read side's fields share the record's first 32 bytes");
 
 int qs_reader_new(qs_domain *dom, qs_reader **out)
 {

@@ -59,10 +59,16 @@ void g_free(void *mem)
 /* QEMU tests keep the reader record's address. */
 static struct rcu_reader_data *self_rec;
 
+/* The nesting level of this thread's section: ctr != 0 is "inside", and
+ * depth counts the levels nested inside the outermost one (read.h). */
 static int depth_of_self(void)
 {
-    CHECK(get_ptr_rcu_reader() == self_rec);
-    return (int)get_ptr_rcu_reader()->depth;
+    const struct rcu_reader_data *r = get_ptr_rcu_reader();
+    CHECK(r == self_rec);
+    if (atomic_load_explicit(QS_ATOMIC_U64(&r->ctr), memory_order_relaxed) == 0) {
+        return 0;
+    }
+    return (int)r->depth + 1;
 }
 
 static double now_s(void)

@@ -65,6 +65,10 @@ int main()
 
     int order = 0;
     WITH_RCU_READ_LOCK_GUARD() {
+        /* Inside: ctr != 0; depth counts only levels nested inside the
+         * outermost section (see qemu_compat.h). */
+        CHECK(self->ctr != 0 && self->depth == 0);
+        RCU_READ_LOCK_GUARD();
         CHECK(self->depth == 1);
         listener *l;
         QTAILQ_FOREACH_RCU(l, &tq, tlink) {

@@ -33,17 +33,24 @@ typedef struct qs_domain qs_domain;
  *   - the owner (lock/unlock) and read by the writer: ctr;
  *   - the writer sets, the owner clears: waiting;
  *   - set once at registration: gp_ctr, fence_mode, domain.
+ * The fields the read side touches (ctr, depth, fence_mode, gp_ctr,
+ * waiting) share the record's first 32 bytes, one cache line (records are
+ * line-aligned). depth and fence_mode must stay adjacent, in this order:
+ * the inline unlock reads both with one 8-byte load (see <quiesce/read.h>).
  * Its layout is part of the ABI (the Java FFM backend runs the read-side
  * fast path on it directly); qs_layout_* in <quiesce/layout.h> exports it.
  */
 typedef struct qs_reader {
     uint64_t ctr;                  /* atomic: 0 outside, gp_ctr snapshot inside */
-    uint32_t depth;                /* nesting depth of the C read side; owner only.
-                                      "Inside a section" is ctr != 0 (bindings may
-                                      count nesting elsewhere: the FFM backend does) */
-    uint32_t waiting;              /* atomic: non-zero = wake the writer on unlock */
-    const uint64_t *gp_ctr;        /* the domain's gp_ctr (atomic, read-only here) */
+    uint32_t depth;                /* levels nested inside the outermost section
+                                      of the C read side (0 outside and in an
+                                      outermost section); owner only. "Inside a
+                                      section" is ctr != 0 (bindings may count
+                                      nesting elsewhere and leave this 0: the FFM
+                                      backend does) */
     uint32_t fence_mode;           /* a qs_fence_mode, fixed at registration */
+    const uint64_t *gp_ctr;        /* the domain's gp_ctr (atomic, read-only here) */
+    uint32_t waiting;              /* atomic: non-zero = wake the writer on unlock */
     uint32_t reserved;
     uint64_t slow_unlocks;         /* atomic, owner writes: slow-path unlocks */
     qs_domain *domain;

@@ -36,9 +36,11 @@
  *   - synchronize_rcu() is expedited (force-quiescent state at once), as
  *     under QEMU's FQS design.
  *   - struct rcu_reader_data is libquiesce's reader record (qs_reader):
- *     the fields ctr, waiting and depth exist with QEMU's meaning
- *     (depth = nesting level, ctr != 0 inside a section, waiting = the
- *     writer wants a wake-up); QEMU's `node` and `force_rcu` do not (use
+ *     the fields ctr, waiting and depth exist (ctr != 0 inside a
+ *     section, waiting = the writer wants a wake-up, as in QEMU; depth
+ *     counts the levels nested inside the outermost section, so it is 0
+ *     in an outermost one, where QEMU's is 1: the fast path stores only
+ *     ctr there). QEMU's `node` and `force_rcu` do not exist (use
  *     rcu_add_force_rcu_notifier). Its address is stable while the thread
  *     stays registered.
  *   - rcu_enable_atfork()/rcu_disable_atfork() keep QEMU's nesting count
@@ -175,7 +177,8 @@ static inline void rcu_read_lock(void)
 static inline void rcu_read_unlock(void)
 {
     qs_reader *r = qs_compat_reader;
-    if (__builtin_expect(r == NULL || r->depth == 0, 0)) {
+    /* ctr != 0 exactly inside a section (read.h); relaxed: our own store. */
+    if (__builtin_expect(r == NULL || __atomic_load_n(&r->ctr, __ATOMIC_RELAXED) == 0, 0)) {
         qs_compat_fail("rcu_read_unlock without rcu_read_lock", -EPERM);
     }
 #ifdef __cplusplus

@@ -17,9 +17,9 @@ import static java.lang.foreign.MemoryLayout.PathElement.*;
  * struct qs_reader {
  *     uint64_t ctr;
  *     uint32_t depth;
- *     uint32_t waiting;
- *     const uint64_t *gp_ctr;
  *     uint32_t fence_mode;
+ *     const uint64_t *gp_ctr;
+ *     uint32_t waiting;
  *     uint32_t reserved;
  *     uint64_t slow_unlocks;
  *     qs_domain *domain;
@@ -36,9 +36,9 @@ public class qs_reader {
     private static final GroupLayout $LAYOUT = MemoryLayout.structLayout(
         Quiesce.C_LONG.withName("ctr"),
         Quiesce.C_INT.withName("depth"),
-        Quiesce.C_INT.withName("waiting"),
-        Quiesce.C_POINTER.withName("gp_ctr"),
         Quiesce.C_INT.withName("fence_mode"),
+        Quiesce.C_POINTER.withName("gp_ctr"),
+        Quiesce.C_INT.withName("waiting"),
         Quiesce.C_INT.withName("reserved"),
         Quiesce.C_LONG.withName("slow_unlocks"),
         Quiesce.C_POINTER.withName("domain"),
@@ -140,48 +140,48 @@ public class qs_reader {
         struct.set(depth$LAYOUT, depth$OFFSET, fieldValue);
     }
 
-    private static final OfInt waiting$LAYOUT = (OfInt)$LAYOUT.select(groupElement("waiting"));
+    private static final OfInt fence_mode$LAYOUT = (OfInt)$LAYOUT.select(groupElement("fence_mode"));
 
     /**
      * Layout for field:
      * {@snippet lang=c :
-     * uint32_t waiting
+     * uint32_t fence_mode
      * }
      */
-    public static final OfInt waiting$layout() {
-        return waiting$LAYOUT;
+    public static final OfInt fence_mode$layout() {
+        return fence_mode$LAYOUT;
     }
 
-    private static final long waiting$OFFSET = $LAYOUT.byteOffset(groupElement("waiting"));
+    private static final long fence_mode$OFFSET = $LAYOUT.byteOffset(groupElement("fence_mode"));
 
     /**
      * Offset for field:
      * {@snippet lang=c :
-     * uint32_t waiting
+     * uint32_t fence_mode
      * }
      */
-    public static final long waiting$offset() {
-        return waiting$OFFSET;
+    public static final long fence_mode$offset() {
+        return fence_mode$OFFSET;
     }
 
     /**
      * Getter for field:
      * {@snippet lang=c :
-     * uint32_t waiting
+     * uint32_t fence_mode
      * }
      */
-    public static int waiting(MemorySegment struct) {
-        return struct.get(waiting$LAYOUT, waiting$OFFSET);
+    public static int fence_mode(MemorySegment struct) {
+        return struct.get(fence_mode$LAYOUT, fence_mode$OFFSET);
     }
 
     /**
      * Setter for field:
      * {@snippet lang=c :
-     * uint32_t waiting
+     * uint32_t fence_mode
      * }
      */
-    public static void waiting(MemorySegment struct, int fieldValue) {
-        struct.set(waiting$LAYOUT, waiting$OFFSET, fieldValue);
+    public static void fence_mode(MemorySegment struct, int fieldValue) {
+        struct.set(fence_mode$LAYOUT, fence_mode$OFFSET, fieldValue);
     }
 
     private static final AddressLayout gp_ctr$LAYOUT = (AddressLayout)$LAYOUT.select(groupElement("gp_ctr"));
@@ -228,48 +228,48 @@ public class qs_reader {
         struct.set(gp_ctr$LAYOUT, gp_ctr$OFFSET, fieldValue);
     }
 
-    private static final OfInt fence_mode$LAYOUT = (OfInt)$LAYOUT.select(groupElement("fence_mode"));
+    private static final OfInt waiting$LAYOUT = (OfInt)$LAYOUT.select(groupElement("waiting"));
 
     /**
      * Layout for field:
      * {@snippet lang=c :
-     * uint32_t fence_mode
+     * uint32_t waiting
      * }
      */
-    public static final OfInt fence_mode$layout() {
-        return fence_mode$LAYOUT;
+    public static final OfInt waiting$layout() {
+        return waiting$LAYOUT;
     }
 
-    private static final long fence_mode$OFFSET = $LAYOUT.byteOffset(groupElement("fence_mode"));
+    private static final long waiting$OFFSET = $LAYOUT.byteOffset(groupElement("waiting"));
 
     /**
      * Offset for field:
      * {@snippet lang=c :
-     * uint32_t fence_mode
+     * uint32_t waiting
      * }
      */
-    public static final long fence_mode$offset() {
-        return fence_mode$OFFSET;
+    public static final long waiting$offset() {
+        return waiting$OFFSET;
     }
 
     /**
      * Getter for field:
      * {@snippet lang=c :
-     * uint32_t fence_mode
+     * uint32_t waiting
      * }
      */
-    public static int fence_mode(MemorySegment struct) {
-        return struct.get(fence_mode$LAYOUT, fence_mode$OFFSET);
+    public static int waiting(MemorySegment struct) {
+        return struct.get(waiting$LAYOUT, waiting$OFFSET);
     }
 
     /**
      * Setter for field:
      * {@snippet lang=c :
-     * uint32_t fence_mode
+     * uint32_t waiting
      * }
      */
-    public static void fence_mode(MemorySegment struct, int fieldValue) {
-        struct.set(fence_mode$LAYOUT, fence_mode$OFFSET, fieldValue);
+    public static void waiting(MemorySegment struct, int fieldValue) {
+        struct.set(waiting$LAYOUT, waiting$OFFSET, fieldValue);
     }
 
     private static final OfInt reserved$LAYOUT = (OfInt)$LAYOUT.select(groupElement("reserved"));
