@@ -3,11 +3,13 @@ package dev.quiesce.engine;
 /**
  * Known mistakes the differential tests inject into the Java engine to prove
  * that the harness catches them. Test-only: production code always uses
- * {@link #NONE}; the other values are reachable only through package-private
- * constructors ({@code Sim(Params, Fault)}, {@code GpMachine(Params, Fault)},
- * {@code WorkerMachine(Params, Fault)}), never through a global switch.
+ * {@link #NONE}; the other values are reachable only through the
+ * constructors that take one ({@code GpMachine(Params, Fault)},
+ * {@code WorkerMachine(Params, Fault)}, and the twin's
+ * {@code dev.quiesce.engine.sim.Sim(Params, Fault)}), never through a global
+ * switch. Public for the twin, which lives in another package (and module).
  */
-enum Fault {
+public enum Fault {
     /** The correct engine. */
     NONE("none"),
     /** FQS never sets {@code waiting}: the forced writer waits on an event nobody sets. */
@@ -34,7 +36,7 @@ enum Fault {
     }
 
     /** What the fault breaks, for the detection table. */
-    String description() {
+    public String description() {
         return description;
     }
 }

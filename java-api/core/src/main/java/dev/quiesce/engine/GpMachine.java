@@ -44,7 +44,7 @@ public final class GpMachine {
     }
 
     /** A machine with an injected fault (tests only). */
-    GpMachine(Params params, Fault fault) {
+    public GpMachine(Params params, Fault fault) {
         this.params = Objects.requireNonNull(params, "params");
         this.fault = Objects.requireNonNull(fault, "fault");
         this.state = GpState.IDLE;

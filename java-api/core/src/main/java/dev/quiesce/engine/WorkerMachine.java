@@ -33,7 +33,7 @@ public final class WorkerMachine {
     }
 
     /** A machine with an injected fault (tests only). */
-    WorkerMachine(Params params, Fault fault) {
+    public WorkerMachine(Params params, Fault fault) {
         this.params = Objects.requireNonNull(params, "params");
         this.fault = Objects.requireNonNull(fault, "fault");
         this.state = WorkerState.IDLE;

@@ -6,6 +6,7 @@ import dev.quiesce.engine.fuzz.DiffRunner;
 import dev.quiesce.engine.fuzz.Scenario;
 import dev.quiesce.engine.fuzz.ScenarioGenerator;
 import dev.quiesce.engine.fuzz.Shrinker;
+import dev.quiesce.engine.sim.Sim;
 import java.util.ArrayList;
 import java.util.EnumSet;
 import java.util.List;

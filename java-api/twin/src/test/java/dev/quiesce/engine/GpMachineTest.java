@@ -3,6 +3,9 @@ package dev.quiesce.engine;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
+import dev.quiesce.engine.sim.EventKind;
+import dev.quiesce.engine.sim.SimOwner;
+import dev.quiesce.engine.sim.SimWriter;
 import java.util.List;
 import org.junit.jupiter.api.Test;
 

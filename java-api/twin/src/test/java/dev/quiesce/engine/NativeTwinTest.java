@@ -3,6 +3,7 @@ package dev.quiesce.engine;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import dev.quiesce.engine.fuzz.NativeSim;
+import dev.quiesce.engine.sim.Sim;
 import java.util.SplittableRandom;
 import org.junit.jupiter.api.Test;
 

@@ -8,6 +8,8 @@ import dev.quiesce.engine.fuzz.DiffRunner;
 import dev.quiesce.engine.fuzz.Event;
 import dev.quiesce.engine.fuzz.Scenario;
 import dev.quiesce.engine.fuzz.ScenarioGenerator;
+import dev.quiesce.engine.sim.EventKind;
+import dev.quiesce.engine.sim.Sim;
 import java.io.IOException;
 import java.io.InputStream;
 import java.nio.charset.StandardCharsets;

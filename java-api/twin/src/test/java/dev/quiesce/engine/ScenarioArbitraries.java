@@ -2,6 +2,8 @@ package dev.quiesce.engine;
 
 import dev.quiesce.engine.fuzz.Event;
 import dev.quiesce.engine.fuzz.Scenario;
+import dev.quiesce.engine.sim.EventKind;
+import dev.quiesce.engine.sim.Sim;
 import java.util.ArrayList;
 import java.util.List;
 import net.jqwik.api.Arbitraries;

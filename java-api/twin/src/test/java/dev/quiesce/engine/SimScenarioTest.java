@@ -1,17 +1,25 @@
 package dev.quiesce.engine;
 
-import static dev.quiesce.engine.EventKind.CALL;
-import static dev.quiesce.engine.EventKind.DRAIN;
-import static dev.quiesce.engine.EventKind.FORCE;
-import static dev.quiesce.engine.EventKind.LOCK;
-import static dev.quiesce.engine.EventKind.POLL_ELAPSED;
-import static dev.quiesce.engine.EventKind.REGISTER;
-import static dev.quiesce.engine.EventKind.SYNC;
-import static dev.quiesce.engine.EventKind.UNLOCK;
-import static dev.quiesce.engine.EventKind.UNREGISTER;
+import static dev.quiesce.engine.sim.EventKind.CALL;
+import static dev.quiesce.engine.sim.EventKind.DRAIN;
+import static dev.quiesce.engine.sim.EventKind.FORCE;
+import static dev.quiesce.engine.sim.EventKind.LOCK;
+import static dev.quiesce.engine.sim.EventKind.POLL_ELAPSED;
+import static dev.quiesce.engine.sim.EventKind.REGISTER;
+import static dev.quiesce.engine.sim.EventKind.SYNC;
+import static dev.quiesce.engine.sim.EventKind.UNLOCK;
+import static dev.quiesce.engine.sim.EventKind.UNREGISTER;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import dev.quiesce.engine.fuzz.NativeSim;
+import dev.quiesce.engine.sim.Effects;
+import dev.quiesce.engine.sim.EventKind;
+import dev.quiesce.engine.sim.Sim;
+import dev.quiesce.engine.sim.SimDriver;
+import dev.quiesce.engine.sim.SimOwner;
+import dev.quiesce.engine.sim.SimReader;
+import dev.quiesce.engine.sim.SimState;
+import dev.quiesce.engine.sim.SimWriter;
 import java.util.SplittableRandom;
 import java.util.function.Function;
 import java.util.stream.Stream;

@@ -1,10 +1,10 @@
 package dev.quiesce.engine.fuzz;
 
-import dev.quiesce.engine.Effects;
+import dev.quiesce.engine.sim.Effects;
 import dev.quiesce.engine.Params;
-import dev.quiesce.engine.Sim;
-import dev.quiesce.engine.SimDriver;
-import dev.quiesce.engine.SimState;
+import dev.quiesce.engine.sim.Sim;
+import dev.quiesce.engine.sim.SimDriver;
+import dev.quiesce.engine.sim.SimState;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.function.Function;

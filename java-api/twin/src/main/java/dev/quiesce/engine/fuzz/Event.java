@@ -1,6 +1,6 @@
 package dev.quiesce.engine.fuzz;
 
-import dev.quiesce.engine.EventKind;
+import dev.quiesce.engine.sim.EventKind;
 
 /**
  * One step-API event as raw C values: {@code kind} may be outside

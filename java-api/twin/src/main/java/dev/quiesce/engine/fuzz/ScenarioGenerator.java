@@ -1,6 +1,6 @@
 package dev.quiesce.engine.fuzz;
 
-import dev.quiesce.engine.EventKind;
+import dev.quiesce.engine.sim.EventKind;
 import dev.quiesce.engine.Params;
 import dev.quiesce.engine.Policy;
 import java.util.ArrayList;

@@ -1,4 +1,6 @@
-package dev.quiesce.engine;
+package dev.quiesce.engine.sim;
+
+import dev.quiesce.engine.Errno;
 
 /**
  * Effects of one event besides the new state ({@code qs_sim_effects}).

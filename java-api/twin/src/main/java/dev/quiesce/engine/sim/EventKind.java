@@ -1,4 +1,4 @@
-package dev.quiesce.engine;
+package dev.quiesce.engine.sim;
 
 /** One event of the step API ({@code qs_sim_event_kind}). Ordinals are the C values. */
 public enum EventKind {

@@ -1,5 +1,18 @@
-package dev.quiesce.engine;
+package dev.quiesce.engine.sim;
 
+import dev.quiesce.engine.Errno;
+import dev.quiesce.engine.Fault;
+import dev.quiesce.engine.FqsCause;
+import dev.quiesce.engine.GpAction;
+import dev.quiesce.engine.GpInput;
+import dev.quiesce.engine.GpMachine;
+import dev.quiesce.engine.GpState;
+import dev.quiesce.engine.Params;
+import dev.quiesce.engine.Policy;
+import dev.quiesce.engine.ReaderState;
+import dev.quiesce.engine.Stats;
+import dev.quiesce.engine.WorkerAction;
+import dev.quiesce.engine.WorkerMachine;
 import java.util.Arrays;
 import java.util.Objects;
 
@@ -124,7 +137,7 @@ public final class Sim implements SimDriver {
     }
 
     /** A simulation with an injected fault (tests only). */
-    Sim(Params params, Fault fault) {
+    public Sim(Params params, Fault fault) {
         Objects.requireNonNull(params, "params");
         this.fault = Objects.requireNonNull(fault, "fault");
         this.gp = new GpMachine(params, fault);

@@ -1,4 +1,4 @@
-package dev.quiesce.engine;
+package dev.quiesce.engine.sim;
 
 /**
  * Anything that runs the deterministic step API: the Java engine

@@ -1,4 +1,4 @@
-package dev.quiesce.engine;
+package dev.quiesce.engine.sim;
 
 /** Who owns the GP in progress ({@code qs_sim_owner}). Ordinals are the C values. */
 public enum SimOwner {

@@ -1,4 +1,4 @@
-package dev.quiesce.engine;
+package dev.quiesce.engine.sim;
 
 /**
  * One simulated reader's record ({@code qs_sim_reader}).

@@ -1,5 +1,8 @@
-package dev.quiesce.engine;
+package dev.quiesce.engine.sim;
 
+import dev.quiesce.engine.GpSnapshot;
+import dev.quiesce.engine.Stats;
+import dev.quiesce.engine.WorkerSnapshot;
 import java.util.List;
 
 /**

@@ -1,4 +1,4 @@
-package dev.quiesce.engine;
+package dev.quiesce.engine.sim;
 
 /** Where the simulated writer is blocked between events ({@code qs_sim_writer}). Ordinals are the C values. */
 public enum SimWriter {
