@@ -7,14 +7,9 @@ import dev.quiesce.spi.DomainConfig;
 import dev.quiesce.spi.NotifierHandle;
 import dev.quiesce.spi.RcuBackend;
 import java.time.Duration;
-import java.util.ArrayList;
-import java.util.List;
 import java.util.Objects;
-import java.util.Set;
-import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.TimeUnit;
-import java.util.concurrent.atomic.AtomicLong;
 
 /**
  * A read-copy-update (RCU) domain: readers that never block, writers that
@@ -126,11 +121,14 @@ public final class RcuDomain implements AutoCloseable {
      * check costs no call into the backend; the backend sees the outermost
      * lock and unlock only, and is the only one to touch its own record.
      *
-     * lifecycleLock guards: registering and releasing Readers (the
-     * readers set), and the OPEN -> CLOSING -> CLOSED transitions. It is
-     * never held while user code runs, except during close(), when
-     * qs_domain_free runs the pending callbacks on the worker: those see
-     * state != OPEN (written before) and fail fast instead of taking the lock.
+     * This file is the facade and the read-side fast path. The rest lives
+     * by concern in package-private classes: ReaderRegistration (a Reader's
+     * state, entering and leaving sections), ReaderRegistry (registering,
+     * releasing and reaping readers; the lifecycle and its lock), Callbacks
+     * (wrapping callbacks and notifiers, counting and handling what they
+     * throw); the tunables are DomainConfig (spi). The fast path reads the
+     * registry's slot cache and ThreadLocal through final fields of this
+     * class, so it has no extra load.
      *
      * close() refuses while any live thread is inside a section, then
      * releases the other threads' readers. That a thread is idle is read from
@@ -140,9 +138,6 @@ public final class RcuDomain implements AutoCloseable {
      * native records live in shared arenas, closed with a handshake); the
      * other backends document it.
      */
-
-    /** The lifecycle of a domain. */
-    enum Lifecycle { OPEN, CLOSING, CLOSED }
 
     /**
      * Receives exceptions thrown by callbacks ({@link #callRcu(Runnable)}) and
@@ -171,27 +166,21 @@ public final class RcuDomain implements AutoCloseable {
     private final RcuBackend backend;
     private final BackendDomain impl;
     private final DomainConfig config;
-    private final ThreadLocal<Reader> local = new ThreadLocal<>();
-    private static final int SLOTS = 64;
-    /* The slot cache in front of `local` (see the notes above); racy by design. */
-    private final Reader[] slots = new Reader[SLOTS];
-    private final Object lifecycleLock = new Object();
-    /* Every registered Reader not yet released; add/remove under lifecycleLock. */
-    private final Set<Reader> readers = ConcurrentHashMap.newKeySet();
-    /* Written under lifecycleLock; read anywhere. */
-    volatile Lifecycle state = Lifecycle.OPEN;
-    private final AtomicLong callbackExceptions = new AtomicLong();
-    private final AtomicLong notifierExceptions = new AtomicLong();
-    private volatile CallbackExceptionHandler exceptionHandler;
-    /* The thread running one of this domain's callbacks right now, or null. */
-    private volatile Thread callbackThread;
+    /* Readers and lifecycle; its `slots` and `local`, copied below for the fast path. */
+    final ReaderRegistry registry;
+    private final Reader[] slots;
+    private final ThreadLocal<Reader> local;
+    private final Callbacks callbacks;
 
     private RcuDomain(Builder b) {
         Backend kind = b.backend != null ? b.backend : Backends.defaultBackend();
         this.backend = Backends.get(kind);
         this.config = b.config;
-        this.exceptionHandler = b.handler;
+        this.callbacks = new Callbacks(b.handler);
         this.impl = backend.open(config);
+        this.registry = new ReaderRegistry(this, impl);
+        this.slots = registry.slots;
+        this.local = registry.local;
     }
 
     /**
@@ -325,7 +314,7 @@ public final class RcuDomain implements AutoCloseable {
     public ReadSection read() {
         Reader r = mine();
         if (r == null || r.released) {
-            r = attach();
+            r = registry.attach();
         }
         // r is this thread's own, checked live just above: no owner check,
         // no second look at `released`.
@@ -342,7 +331,7 @@ public final class RcuDomain implements AutoCloseable {
     public void readLock() {
         Reader r = mine();
         if (r == null || r.released) {
-            r = attach();
+            r = registry.attach();
         }
         r.enterOwned();
     }
@@ -369,6 +358,22 @@ public final class RcuDomain implements AutoCloseable {
         return r != null && r.depth > 0;
     }
 
+    /* The fast path's lookup: the calling thread's Reader (possibly released), or null. */
+    private Reader mine() {
+        Thread self = Thread.currentThread();
+        @SuppressWarnings("deprecation") // Thread.threadId() is JDK 19+; this is release 17
+        int slot = (int) self.getId() & (ReaderRegistry.SLOTS - 1);
+        Reader r = slots[slot];
+        if (r != null && r.thread == self) {
+            return r;
+        }
+        r = local.get();
+        if (r != null) {
+            slots[slot] = r;
+        }
+        return r;
+    }
+
     /**
      * Registers the calling thread as a reader now (otherwise its first
      * {@link #read()} does) and returns its registration. Idempotent: while
@@ -387,7 +392,7 @@ public final class RcuDomain implements AutoCloseable {
     public Reader registerThread() {
         Reader r = local.get();
         if (r == null || r.released) {
-            r = attach();
+            r = registry.attach();
         }
         return r;
     }
@@ -395,7 +400,7 @@ public final class RcuDomain implements AutoCloseable {
     /** Whether the calling thread is registered as a reader of this domain. */
     public boolean isThreadRegistered() {
         Reader r = local.get();
-        return r != null && !r.released && state == Lifecycle.OPEN;
+        return r != null && !r.released && registry.isOpen();
     }
 
     /**
@@ -409,22 +414,7 @@ public final class RcuDomain implements AutoCloseable {
         if (r == null) {
             return;
         }
-        unregister(r, "unregisterThread()");
-    }
-
-    /* Owner thread: unregister r (idempotent), and forget it if it is still this thread's reader. */
-    private void unregister(Reader r, String operation) {
-        if (r.depth > 0) {
-            throw new IllegalStateException(operation + " inside a read section (depth " + r.depth + ")");
-        }
-        synchronized (lifecycleLock) {
-            if (!r.released) {
-                release(r);
-            }
-        }
-        if (local.get() == r) {
-            local.remove();
-        }
+        registry.unregister(r, "unregisterThread()");
     }
 
     // ------------------------------------------------------------ writers
@@ -438,9 +428,9 @@ public final class RcuDomain implements AutoCloseable {
      *         section of this domain (it would wait for itself), or the domain is closed
      */
     public void synchronize() {
-        checkOpen("synchronize()");
-        checkNotInSection("synchronize()");
-        reapDeadReaders();
+        registry.checkOpen("synchronize()");
+        registry.checkNotInSection("synchronize()");
+        registry.reapDeadReaders();
         impl.synchronize();
     }
 
@@ -456,8 +446,8 @@ public final class RcuDomain implements AutoCloseable {
      */
     public boolean trySynchronize(long timeout, TimeUnit unit) throws InterruptedException {
         Objects.requireNonNull(unit, "unit");
-        checkOpen("trySynchronize()");
-        checkNotInSection("trySynchronize()");
+        registry.checkOpen("trySynchronize()");
+        registry.checkNotInSection("trySynchronize()");
         CountDownLatch done = new CountDownLatch(1);
         impl.call(done::countDown);
         impl.force();
@@ -478,8 +468,8 @@ public final class RcuDomain implements AutoCloseable {
      */
     public void callRcu(Runnable callback) {
         Objects.requireNonNull(callback, "callback");
-        checkOpen("callRcu()");
-        impl.call(new GuardedCallback(callback));
+        registry.checkOpen("callRcu()");
+        impl.call(callbacks.guardCallback(callback));
     }
 
     /**
@@ -489,12 +479,12 @@ public final class RcuDomain implements AutoCloseable {
      *         domain or from one of its callbacks, or if the domain is closed
      */
     public void drain() {
-        checkOpen("drain()");
-        checkNotInSection("drain()");
-        if (callbackThread == Thread.currentThread()) {
+        registry.checkOpen("drain()");
+        registry.checkNotInSection("drain()");
+        if (callbacks.onCallbackThread()) {
             throw new IllegalStateException("drain() from a callback of the same domain would wait for itself");
         }
-        reapDeadReaders();
+        registry.reapDeadReaders();
         impl.drain();
     }
 
@@ -506,7 +496,7 @@ public final class RcuDomain implements AutoCloseable {
      * @throws IllegalStateException if the domain is closed
      */
     public void force() {
-        checkOpen("force()");
+        registry.checkOpen("force()");
         impl.force();
     }
 
@@ -526,24 +516,11 @@ public final class RcuDomain implements AutoCloseable {
         Objects.requireNonNull(notifier, "notifier");
         Reader r = local.get();
         if (r == null || r.released) {
-            r = attach();
+            r = registry.attach();
         }
-        checkOpen("onForce()");
-        NotifierHandle handle = r.impl.addNotifier(new GuardedNotifier(notifier));
-        Reader owner = r;
-        return new Registration() {
-            private boolean removed;
-
-            @Override
-            public void close() {
-                synchronized (lifecycleLock) {
-                    if (!removed && !owner.released) {
-                        handle.remove();
-                    }
-                    removed = true;
-                }
-            }
-        };
+        registry.checkOpen("onForce()");
+        NotifierHandle handle = r.impl.addNotifier(callbacks.guardNotifier(notifier));
+        return registry.notifierRegistration(r, handle);
     }
 
     // ------------------------------------------------------------ information
@@ -554,8 +531,8 @@ public final class RcuDomain implements AutoCloseable {
      * @throws IllegalStateException if the domain is closed
      */
     public Stats stats() {
-        checkOpen("stats()");
-        return Stats.of(impl.stats(), callbackExceptions.get(), notifierExceptions.get());
+        registry.checkOpen("stats()");
+        return Stats.of(impl.stats(), callbacks.callbackExceptions(), callbacks.notifierExceptions());
     }
 
     /** The backend this domain runs on. */
@@ -590,7 +567,7 @@ public final class RcuDomain implements AutoCloseable {
 
     /** Whether {@link #close()} has completed. */
     public boolean isClosed() {
-        return state == Lifecycle.CLOSED;
+        return registry.state == ReaderRegistry.Lifecycle.CLOSED;
     }
 
     /**
@@ -600,12 +577,12 @@ public final class RcuDomain implements AutoCloseable {
      * @throws NullPointerException if {@code handler} is null
      */
     public void setCallbackExceptionHandler(CallbackExceptionHandler handler) {
-        this.exceptionHandler = Objects.requireNonNull(handler, "handler");
+        callbacks.handler(Objects.requireNonNull(handler, "handler"));
     }
 
     /** The current callback exception handler. */
     public CallbackExceptionHandler callbackExceptionHandler() {
-        return exceptionHandler;
+        return callbacks.handler();
     }
 
     // ------------------------------------------------------------ closing
@@ -626,175 +603,15 @@ public final class RcuDomain implements AutoCloseable {
      */
     @Override
     public void close() {
-        if (callbackThread == Thread.currentThread()) {
+        if (callbacks.onCallbackThread()) {
             throw new IllegalStateException("close() from a callback of the same domain would wait for itself");
         }
-        synchronized (lifecycleLock) {
-            if (state == Lifecycle.CLOSED) {
-                return;
-            }
-            List<String> busy = new ArrayList<>();
-            for (Reader r : readers) {
-                if (r.depth > 0 && r.thread.isAlive()) {
-                    busy.add(r.thread.getName() + " (depth " + r.depth + ")");
-                }
-            }
-            if (!busy.isEmpty()) {
-                throw new IllegalStateException("cannot close " + this + ": thread(s) " + busy
-                        + " inside a read section; the domain stays open");
-            }
-            state = Lifecycle.CLOSING;
-            try {
-                for (Reader r : new ArrayList<>(readers)) {
-                    release(r);
-                }
-            } catch (RuntimeException e) {
-                // A thread entered a section while we were closing: stay open.
-                state = Lifecycle.OPEN;
-                throw new IllegalStateException("cannot close " + this + ": a reader became busy while closing;"
-                        + " the domain stays open", e);
-            }
-            impl.close();
-            state = Lifecycle.CLOSED;
-        }
-        local.remove();
+        registry.close();
     }
 
     @Override
     public String toString() {
-        return "RcuDomain[" + backend.kind().id() + ", " + config.policy() + ", " + state + "]";
-    }
-
-    // ------------------------------------------------------------ internals
-
-    /* The calling thread's Reader (possibly released), or null. */
-    private Reader mine() {
-        Thread self = Thread.currentThread();
-        @SuppressWarnings("deprecation") // Thread.threadId() is JDK 19+; this is release 17
-        int slot = (int) self.getId() & (SLOTS - 1);
-        Reader r = slots[slot];
-        if (r != null && r.thread == self) {
-            return r;
-        }
-        r = local.get();
-        if (r != null) {
-            slots[slot] = r;
-        }
-        return r;
-    }
-
-    /* Forget r in the slot cache (it keeps r's thread and backend record reachable). */
-    private void unslot(Reader r) {
-        @SuppressWarnings("deprecation")
-        int slot = (int) r.thread.getId() & (SLOTS - 1);
-        if (slots[slot] == r) {
-            slots[slot] = null;
-        }
-    }
-
-    private Reader attach() {
-        if (state != Lifecycle.OPEN) {
-            throw closedException("registering a reader");
-        }
-        Thread self = Thread.currentThread();
-        reapDeadReaders();
-        synchronized (lifecycleLock) {
-            checkOpen("registering a reader");
-            Reader old = local.get();
-            if (old != null && !old.released) {
-                return old;
-            }
-            BackendReader br = impl.registerCurrentThread();
-            Reader r = new Reader(this, self, br);
-            readers.add(r);
-            local.set(r);
-            if (old != null) {
-                unslot(old); // the next mine() caches r
-            }
-            return r;
-        }
-    }
-
-    /* Caller holds lifecycleLock. A dead owner may have left a section open: end it for it. */
-    private void release(Reader r) {
-        if (r.depth > 0 && !r.thread.isAlive()) {
-            r.depth = 1;
-            r.exitOwned();
-        }
-        r.released = true;
-        try {
-            r.impl.close();
-        } catch (RuntimeException e) {
-            r.released = false;
-            throw e;
-        }
-        readers.remove(r);
-        unslot(r);
-    }
-
-    private void reapDeadReaders() {
-        boolean any = false;
-        for (Reader r : readers) {
-            if (!r.thread.isAlive()) {
-                any = true;
-                break;
-            }
-        }
-        if (!any) {
-            return;
-        }
-        synchronized (lifecycleLock) {
-            if (state != Lifecycle.OPEN) {
-                return;
-            }
-            for (Reader r : new ArrayList<>(readers)) {
-                if (!r.thread.isAlive()) {
-                    release(r);
-                }
-            }
-        }
-    }
-
-    private void checkOpen(String operation) {
-        if (state != Lifecycle.OPEN) {
-            throw closedException(operation);
-        }
-    }
-
-    private void checkNotInSection(String operation) {
-        Reader r = local.get();
-        if (r != null && r.depth > 0) {
-            throw new IllegalStateException(operation + " inside a read section of the same domain would wait for"
-                    + " itself (deadlock); leave the section first (depth " + r.depth + ")");
-        }
-    }
-
-    IllegalStateException closedException(String operation) {
-        return new IllegalStateException(operation + ": " + this + " is "
-                + (state == Lifecycle.CLOSING ? "closing" : "closed"));
-    }
-
-    /* A stale Reader was used at depth 0: the domain closed, or the reader was released. */
-    IllegalStateException staleReader(Reader r) {
-        if (state != Lifecycle.OPEN) {
-            return closedException("read()");
-        }
-        return new IllegalStateException("the reader of thread " + r.thread.getName() + " was unregistered; "
-                + "call read() or registerThread() again to register anew");
-    }
-
-    void reportCallbackException(Runnable task, Throwable error, boolean notifier) {
-        (notifier ? notifierExceptions : callbackExceptions).incrementAndGet();
-        try {
-            exceptionHandler.uncaught(task, error);
-        } catch (Throwable handlerError) {
-            try {
-                System.err.println("quiesce: the callback exception handler threw while handling " + error);
-                handlerError.printStackTrace();
-            } catch (Throwable ignored) {
-                // Nothing left to report to.
-            }
-        }
+        return "RcuDomain[" + backend.kind().id() + ", " + config.policy() + ", " + registry.state + "]";
     }
 
     /**
@@ -817,30 +634,10 @@ public final class RcuDomain implements AutoCloseable {
      *
      * <p>Not thread-safe: it belongs to the thread that registered.
      */
-    public static final class Reader implements Registration {
-        final RcuDomain domain;
-        final Thread thread;
-        final BackendReader impl;
-
-        /*
-         * Nesting depth; owner writes, others read only to refuse a close()
-         * while the thread is inside a section, or after the thread died. The
-         * backend sees only 0 -> 1 (lock) and 1 -> 0 (unlock): it keeps no
-         * count of its own that the facade would have to mirror.
-         */
-        int depth;
-
-        /*
-         * Set (under the domain's lifecycle lock) once impl is closed: by
-         * unregistration, by reaping, or by the domain's close(). The owner
-         * then registers anew, or gets "domain closed". Only false -> true.
-         */
-        volatile boolean released;
-
+    public static final class Reader extends ReaderRegistration implements Registration {
+        /* State and fast path: ReaderRegistration. */
         Reader(RcuDomain domain, Thread thread, BackendReader impl) {
-            this.domain = domain;
-            this.thread = thread;
-            this.impl = impl;
+            super(domain, thread, impl);
         }
 
         /**
@@ -897,7 +694,7 @@ public final class RcuDomain implements AutoCloseable {
 
         /** Whether this registration is still in force (not closed, domain open). */
         public boolean isRegistered() {
-            return !released && domain.state == Lifecycle.OPEN;
+            return !released && domain.registry.isOpen();
         }
 
         /** The thread this registration belongs to. */
@@ -923,122 +720,13 @@ public final class RcuDomain implements AutoCloseable {
                 throw new IllegalStateException("a thread registration must be closed by its thread ("
                         + thread.getName() + "), not by " + Thread.currentThread().getName());
             }
-            domain.unregister(this, "closing a reader registration");
+            domain.registry.unregister(this, "closing a reader registration");
         }
 
         @Override
         public String toString() {
             return "RcuDomain.Reader[thread=" + thread.getName() + ", depth=" + depth
                     + (released ? ", unregistered" : "") + "]";
-        }
-
-        /* Owner, through the handle: enter one level, refusing a released registration. */
-        private int enterChecked() {
-            int d = depth;
-            if (d == 0) {
-                // close() releases every reader before the domain goes away, so
-                // one check of this thread's own field covers "domain closed" too.
-                if (released) {
-                    throw domain.staleReader(this);
-                }
-                impl.lock();
-            }
-            depth = ++d;
-            return d;
-        }
-
-        /*
-         * Owner, through the domain: the caller found this reader live just
-         * before (released only goes false -> true, and not while the owner is
-         * inside a section). Enter one level; the backend only at the
-         * outermost. Returns the new depth.
-         */
-        int enterOwned() {
-            int d = depth;
-            if (d == 0) {
-                impl.lock();
-            }
-            depth = ++d;
-            return d;
-        }
-
-        /* Owner: leave the section entered at `level` (ReadSection.close()). */
-        void exit(int level) {
-            if (Thread.currentThread() != thread) {
-                throw notOwner("closing a read section");
-            }
-            if (level != depth) {
-                throw outOfOrder(level);
-            }
-            exitOwned();
-        }
-
-        /* Owner (or the reaper, for a dead owner), depth > 0: leave one level. */
-        void exitOwned() {
-            int d = depth - 1;
-            depth = d;
-            if (d == 0) {
-                impl.unlock();
-            }
-        }
-
-        private IllegalStateException notOwner(String operation) {
-            return new IllegalStateException(operation + ": read sections belong to the thread that registered ("
-                    + thread.getName() + "), not to " + Thread.currentThread().getName());
-        }
-
-        private IllegalStateException outOfOrder(int level) {
-            int d = depth;
-            if (level < d) {
-                return new IllegalStateException("read sections closed out of order: this section (depth " + level
-                        + ") encloses " + (d - level) + " section(s) still open; close the innermost first");
-            }
-            return new IllegalStateException("read section (depth " + level + ") is no longer open (depth is "
-                    + d + ")");
-        }
-    }
-
-    /* A user callback that never throws; tells close() and drain() which thread runs callbacks. */
-    private final class GuardedCallback implements Runnable {
-        private final Runnable task;
-
-        GuardedCallback(Runnable task) {
-            this.task = task;
-        }
-
-        @Override
-        public void run() {
-            callbackThread = Thread.currentThread();
-            try {
-                task.run();
-            } catch (Throwable e) {
-                reportCallbackException(task, e, false);
-            } finally {
-                callbackThread = null;
-            }
-        }
-
-        @Override
-        public String toString() {
-            return task.toString();
-        }
-    }
-
-    /* A user notifier that never throws. */
-    private final class GuardedNotifier implements Runnable {
-        private final Runnable task;
-
-        GuardedNotifier(Runnable task) {
-            this.task = task;
-        }
-
-        @Override
-        public void run() {
-            try {
-                task.run();
-            } catch (Throwable e) {
-                reportCallbackException(task, e, true);
-            }
         }
     }
 }
