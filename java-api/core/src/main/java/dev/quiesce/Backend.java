@@ -35,23 +35,27 @@ public enum Backend {
         this.implementationClass = implementationClass;
     }
 
-    /** The short name used by {@value #PROPERTY}: {@code ffm}, {@code jna} or {@code java}. */
+    /**
+     * {@return the short name used by {@value #PROPERTY}: {@code ffm}, {@code jna} or {@code java}}
+     */
     public String id() {
         return id;
     }
 
     /**
-     * The class implementing {@link dev.quiesce.spi.RcuBackend} for this
-     * backend, found by name at run time.
+     * {@return the class implementing {@link dev.quiesce.spi.RcuBackend} for this
+     * backend, found by name at run time}
      */
     public String implementationClass() {
         return implementationClass;
     }
 
     /**
-     * The backend named {@code id} (case-insensitive; {@code pure-java} and
-     * {@code purejava} also name {@link #PURE_JAVA}).
+     * {@return the backend named {@code id} (case-insensitive; {@code pure-java} and
+     * {@code purejava} also name {@link #PURE_JAVA})}
      *
+     * @param id the backend named {@code id} (case-insensitive; {@code pure-java} and
+     * {@code purejava} also name {@link #PURE_JAVA})
      * @throws IllegalArgumentException for an unknown name
      */
     public static Backend ofId(String id) {

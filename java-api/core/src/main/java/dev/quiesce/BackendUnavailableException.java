@@ -9,15 +9,24 @@ package dev.quiesce;
 public class BackendUnavailableException extends RcuException {
     private static final long serialVersionUID = 1L;
 
+    /** The backend that cannot run here. */
     private final Backend backend;
 
-    /** The backend that is unavailable and why. */
+    /**
+     * The backend that is unavailable and why.
+     *
+     * @param backend the backend
+     * @param reason the reason
+     * @param cause the cause
+     */
     public BackendUnavailableException(Backend backend, String reason, Throwable cause) {
         super("quiesce backend '" + backend.id() + "' is unavailable: " + reason, cause);
         this.backend = backend;
     }
 
-    /** The backend that could not be used. */
+    /**
+     * {@return the backend that could not be used}
+     */
     public Backend backend() {
         return backend;
     }

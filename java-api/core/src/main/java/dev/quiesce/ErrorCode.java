@@ -31,7 +31,9 @@ public enum ErrorCode {
         this.errno = errno;
     }
 
-    /** The positive errno value. */
+    /**
+     * {@return the positive errno value}
+     */
     public int errno() {
         return errno;
     }
@@ -40,6 +42,7 @@ public enum ErrorCode {
      * The code for a C return value, which may be negative ({@code -EBUSY}) or
      * positive ({@code EBUSY}).
      *
+     * @param rc the C return value
      * @return the code, or {@code null} for 0 or an errno this enum does not know
      */
     public static ErrorCode valueOf(int rc) {
@@ -74,7 +77,12 @@ public enum ErrorCode {
         throw exception(rc, operation);
     }
 
-    /** The exception {@link #check(int, String)} would throw for the negative {@code rc}. */
+    /**
+     * {@return the exception {@link #check(int, String)} would throw for the negative {@code rc}}
+     *
+     * @param rc the C return value
+     * @param operation the operation
+     */
     public static RuntimeException exception(int rc, String operation) {
         ErrorCode code = valueOf(rc);
         if (code == null) {

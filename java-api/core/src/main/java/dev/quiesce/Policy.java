@@ -29,14 +29,17 @@ public enum Policy {
         this.nativeValue = nativeValue;
     }
 
-    /** The C {@code qs_policy} value. */
+    /**
+     * {@return the C {@code qs_policy} value}
+     */
     public int nativeValue() {
         return nativeValue;
     }
 
     /**
-     * The policy for a C {@code qs_policy} value.
+     * {@return the policy for a C {@code qs_policy} value}
      *
+     * @param value the policy for a C {@code qs_policy} value
      * @throws IllegalArgumentException for an unknown value
      */
     public static Policy ofNative(int value) {

@@ -184,8 +184,8 @@ public final class RcuDomain implements AutoCloseable {
     }
 
     /**
-     * A domain with QEMU's defaults (FQS, 10 ms poll period, 5 polls, 30
-     * callbacks) on the default backend.
+     * {@return a domain with QEMU's defaults (FQS, 10 ms poll period, 5 polls, 30
+     * callbacks) on the default backend}
      *
      * @throws BackendUnavailableException if no backend can run here
      */
@@ -193,7 +193,9 @@ public final class RcuDomain implements AutoCloseable {
         return builder().build();
     }
 
-    /** A builder with QEMU's defaults. */
+    /**
+     * {@return a new builder with QEMU's defaults}
+     */
     public static Builder builder() {
         return new Builder();
     }
@@ -213,7 +215,12 @@ public final class RcuDomain implements AutoCloseable {
         private Builder() {
         }
 
-        /** The grace-period policy. */
+        /**
+         * The grace-period policy.
+         *
+         * @param policy the grace-period policy
+         * @return this builder
+         */
         public Builder policy(Policy policy) {
             config = config.withPolicy(policy);
             return this;
@@ -223,6 +230,9 @@ public final class RcuDomain implements AutoCloseable {
          * How long a grace period in the normal state sleeps between scans
          * (LEGACY: between the worker's pre-polls).
          *
+         * @param period how long a grace period in the normal state sleeps between scans
+         * (LEGACY: between the worker's pre-polls)
+         * @return this builder
          * @throws IllegalArgumentException if not positive
          */
         public Builder pollPeriod(Duration period) {
@@ -234,6 +244,8 @@ public final class RcuDomain implements AutoCloseable {
          * Polls before a grace period forces readers (LEGACY: the worker's
          * maximum pre-polls).
          *
+         * @param polls the number of polls
+         * @return this builder
          * @throws IllegalArgumentException if not positive
          */
         public Builder pollLimit(int polls) {
@@ -245,6 +257,9 @@ public final class RcuDomain implements AutoCloseable {
          * Pending callbacks that make a grace period force readers (LEGACY:
          * the count the worker's pre-polls wait for).
          *
+         * @param callbacks pending callbacks that make a grace period force readers (LEGACY:
+         * the count the worker's pre-polls wait for)
+         * @return this builder
          * @throws IllegalArgumentException if not positive
          */
         public Builder callbackThreshold(int callbacks) {
@@ -256,6 +271,9 @@ public final class RcuDomain implements AutoCloseable {
          * Whether native readers may rely on {@code membarrier(2)} (a compiler
          * barrier on the read side) when the kernel offers it; {@code false}
          * makes them issue full fences. Ignored by the pure-Java backend.
+         *
+         * @param use whether to rely on {@code membarrier(2)}
+         * @return this builder
          */
         public Builder useMembarrier(boolean use) {
             config = config.withUseMembarrier(use);
@@ -271,6 +289,12 @@ public final class RcuDomain implements AutoCloseable {
          * default. Linux 6.12+ (EEVDF custom slices; no privilege needed);
          * older kernels ignore it, as does the pure-Java backend.
          *
+         * @param micros the scheduler slice the native call worker asks the kernel for, in
+         * microseconds (default {@value DomainConfig#DEFAULT_WORKER_SLICE_MICROS}):
+         * a short slice lets the worker preempt busy threads as soon as it
+         * wakes, instead of at their next scheduler tick, which keeps
+         * {@code force()}'s latency low on busy CPUs
+         * @return this builder
          * @throws IllegalArgumentException unless 0 or
          *         {@value DomainConfig#MIN_WORKER_SLICE_MICROS}..{@value DomainConfig#MAX_WORKER_SLICE_MICROS}
          */
@@ -279,13 +303,23 @@ public final class RcuDomain implements AutoCloseable {
             return this;
         }
 
-        /** The backend; {@code null} restores the default choice. */
+        /**
+         * The backend; {@code null} restores the default choice.
+         *
+         * @param backend the backend; {@code null} restores the default choice
+         * @return this builder
+         */
         public Builder backend(Backend backend) {
             this.backend = backend;
             return this;
         }
 
-        /** The initial {@linkplain RcuDomain#setCallbackExceptionHandler callback exception handler}. */
+        /**
+         * The initial {@linkplain RcuDomain#setCallbackExceptionHandler callback exception handler}.
+         *
+         * @param handler the initial {@linkplain RcuDomain#setCallbackExceptionHandler callback exception handler}
+         * @return this builder
+         */
         public Builder callbackExceptionHandler(CallbackExceptionHandler handler) {
             this.handler = Objects.requireNonNull(handler, "handler");
             return this;
@@ -294,6 +328,7 @@ public final class RcuDomain implements AutoCloseable {
         /**
          * Creates the domain.
          *
+         * @return the new, open domain
          * @throws BackendUnavailableException if the backend cannot run here
          * @throws RcuException if the backend cannot create a domain
          */
@@ -352,7 +387,9 @@ public final class RcuDomain implements AutoCloseable {
         r.exitOwned();
     }
 
-    /** Whether the calling thread is inside a read section of this domain. */
+    /**
+     * {@return whether the calling thread is inside a read section of this domain}
+     */
     public boolean inReadSection() {
         Reader r = mine();
         return r != null && r.depth > 0;
@@ -397,7 +434,9 @@ public final class RcuDomain implements AutoCloseable {
         return r;
     }
 
-    /** Whether the calling thread is registered as a reader of this domain. */
+    /**
+     * {@return whether the calling thread is registered as a reader of this domain}
+     */
     public boolean isThreadRegistered() {
         Reader r = local.get();
         return r != null && !r.released && registry.isOpen();
@@ -440,6 +479,8 @@ public final class RcuDomain implements AutoCloseable {
      * {@link #force()}: it counts in {@link Stats#callbacksQueued()} and
      * {@link Stats#forces()}, and waits behind callbacks queued before it.
      *
+     * @param timeout how long to wait at most
+     * @param unit the unit of {@code timeout}
      * @return {@code true} if a grace period ended within the timeout
      * @throws InterruptedException if interrupted while waiting
      * @throws IllegalStateException as {@link #synchronize()}
@@ -462,6 +503,7 @@ public final class RcuDomain implements AutoCloseable {
      * reported to the handler; the others still run. Callbacks still queued
      * when the domain is closed run during {@link #close()}.
      *
+     * @param callback the reclamation to run
      * @throws NullPointerException if {@code callback} is null
      * @throws IllegalStateException if the domain is closed or closing
      * @throws RcuException if the worker thread cannot be started
@@ -508,6 +550,7 @@ public final class RcuDomain implements AutoCloseable {
      * makes the thread leave its long read section soon. Notifiers must be
      * quick and must not call into the domain.
      *
+     * @param notifier what to run when this thread is forced
      * @return a handle whose {@code close()} removes the notifier (from any thread)
      * @throws NullPointerException if {@code notifier} is null
      * @throws IllegalStateException if the domain is closed
@@ -526,7 +569,7 @@ public final class RcuDomain implements AutoCloseable {
     // ------------------------------------------------------------ information
 
     /**
-     * A snapshot of the counters.
+     * {@return a snapshot of the counters}
      *
      * @throws IllegalStateException if the domain is closed
      */
@@ -535,37 +578,51 @@ public final class RcuDomain implements AutoCloseable {
         return Stats.of(impl.stats(), callbacks.callbackExceptions(), callbacks.notifierExceptions());
     }
 
-    /** The backend this domain runs on. */
+    /**
+     * {@return the backend this domain runs on}
+     */
     public Backend backend() {
         return backend.kind();
     }
 
-    /** A one-line description of the backend (library version and path for native backends). */
+    /**
+     * {@return a one-line description of the backend (library version and path for native backends)}
+     */
     public String backendDescription() {
         return backend.description();
     }
 
-    /** The grace-period policy. */
+    /**
+     * {@return the grace-period policy}
+     */
     public Policy policy() {
         return config.policy();
     }
 
-    /** The poll period. */
+    /**
+     * {@return the poll period}
+     */
     public Duration pollPeriod() {
         return Duration.ofNanos(config.pollPeriodNanos());
     }
 
-    /** The poll limit. */
+    /**
+     * {@return the poll limit}
+     */
     public int pollLimit() {
         return config.pollLimit();
     }
 
-    /** The callback threshold. */
+    /**
+     * {@return the callback threshold}
+     */
     public int callbackThreshold() {
         return config.callbackThreshold();
     }
 
-    /** Whether {@link #close()} has completed. */
+    /**
+     * {@return whether {@link #close()} has completed}
+     */
     public boolean isClosed() {
         return registry.state == ReaderRegistry.Lifecycle.CLOSED;
     }
@@ -574,13 +631,16 @@ public final class RcuDomain implements AutoCloseable {
      * Replaces the handler of exceptions thrown by callbacks and notifiers.
      * The count in {@link Stats} is kept whatever the handler does.
      *
+     * @param handler the new handler
      * @throws NullPointerException if {@code handler} is null
      */
     public void setCallbackExceptionHandler(CallbackExceptionHandler handler) {
         callbacks.handler(Objects.requireNonNull(handler, "handler"));
     }
 
-    /** The current callback exception handler. */
+    /**
+     * {@return the current callback exception handler}
+     */
     public CallbackExceptionHandler callbackExceptionHandler() {
         return callbacks.handler();
     }
@@ -687,22 +747,30 @@ public final class RcuDomain implements AutoCloseable {
             exitOwned();
         }
 
-        /** Whether the owning thread is inside a read section of the domain (exact on the owner thread). */
+        /**
+         * {@return whether the owning thread is inside a read section of the domain (exact on the owner thread)}
+         */
         public boolean inReadSection() {
             return depth > 0;
         }
 
-        /** Whether this registration is still in force (not closed, domain open). */
+        /**
+         * {@return whether this registration is still in force (not closed, domain open)}
+         */
         public boolean isRegistered() {
             return !released && domain.registry.isOpen();
         }
 
-        /** The thread this registration belongs to. */
+        /**
+         * {@return the thread this registration belongs to}
+         */
         public Thread thread() {
             return thread;
         }
 
-        /** The domain. */
+        /**
+         * {@return the domain}
+         */
         public RcuDomain domain() {
             return domain;
         }

@@ -55,6 +55,7 @@ public final class RcuReference<T> {
     /**
      * A reference holding {@code null}.
      *
+     * @param domain the domain whose grace periods protect the value
      * @throws NullPointerException if {@code domain} is null
      */
     public RcuReference(RcuDomain domain) {
@@ -64,6 +65,8 @@ public final class RcuReference<T> {
     /**
      * A reference holding {@code initial} (may be null).
      *
+     * @param domain the domain whose grace periods protect the value
+     * @param initial the first value (may be null)
      * @throws NullPointerException if {@code domain} is null
      */
     public RcuReference(RcuDomain domain, T initial) {
@@ -71,13 +74,15 @@ public final class RcuReference<T> {
         VALUE.setRelease(this, initial);
     }
 
-    /** The domain whose grace periods protect this reference. */
+    /**
+     * {@return the domain whose grace periods protect this reference}
+     */
     public RcuDomain domain() {
         return domain;
     }
 
     /**
-     * The current value; valid until the enclosing read section closes.
+     * {@return the current value; valid until the enclosing read section closes}
      *
      * @throws IllegalStateException if the calling thread is not inside a read section of the domain
      */
@@ -91,9 +96,11 @@ public final class RcuReference<T> {
     }
 
     /**
-     * The current value, with the section as proof of protection (cheaper
-     * than {@link #get()}: no thread-local lookup).
+     * {@return the current value, with the section as proof of protection (cheaper
+     * than {@link #get()}: no thread-local lookup)}
      *
+     * @param section the current value, with the section as proof of protection (cheaper
+     * than {@link #get()}: no thread-local lookup)
      * @throws IllegalStateException if the section is closed, belongs to another
      *         thread or to another domain
      */
@@ -108,20 +115,28 @@ public final class RcuReference<T> {
     }
 
     /**
-     * The current value without protection: for writers (who serialize among
-     * themselves) building the next version. Do not keep it past a grace period.
+     * {@return the current value without protection: for writers (who serialize among
+     * themselves) building the next version} Do not keep it past a grace period.
      */
     @SuppressWarnings("unchecked")
     public T peek() {
         return (T) VALUE.getAcquire(this);
     }
 
-    /** Publishes {@code newValue} ({@code rcu_assign_pointer}); readers entering afterwards see it. */
+    /**
+     * Publishes {@code newValue} ({@code rcu_assign_pointer}); readers entering afterwards see it.
+     *
+     * @param newValue the new value
+     */
     public void publish(T newValue) {
         VALUE.setRelease(this, newValue);
     }
 
-    /** Same as {@link #publish(Object)}. */
+    /**
+     * Same as {@link #publish(Object)}.
+     *
+     * @param newValue the new value
+     */
     public void set(T newValue) {
         publish(newValue);
     }
@@ -132,6 +147,7 @@ public final class RcuReference<T> {
      * Nothing is queued when the old value is null.
      *
      * @param reclaim receives the old value once no reader can still hold it
+     * @param newValue the new value
      * @return the old value (readers may still use it: do not reclaim it yourself)
      * @throws NullPointerException if {@code reclaim} is null
      * @throws IllegalStateException if the domain is closed (the new value is then not published)
@@ -153,6 +169,8 @@ public final class RcuReference<T> {
      * Publishes {@code newValue}, waits for a grace period and returns the old
      * value, which no reader holds any more.
      *
+     * @param newValue the new value
+     * @return the value that was replaced
      * @throws IllegalStateException as {@link RcuDomain#synchronize()}
      */
     @SuppressWarnings("unchecked")

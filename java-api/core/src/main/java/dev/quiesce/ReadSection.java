@@ -51,17 +51,23 @@ public final class ReadSection implements AutoCloseable {
         return new IllegalStateException("read section already closed (closed twice, or unlock without lock)");
     }
 
-    /** Whether this section is still open. */
+    /**
+     * {@return whether this section is still open}
+     */
     public boolean isOpen() {
         return !closed;
     }
 
-    /** The nesting depth of this section: 1 for an outermost section. */
+    /**
+     * {@return the nesting depth of this section: 1 for an outermost section}
+     */
     public int depth() {
         return level;
     }
 
-    /** The domain this section belongs to. */
+    /**
+     * {@return the domain this section belongs to}
+     */
     public RcuDomain domain() {
         return reader.domain;
     }

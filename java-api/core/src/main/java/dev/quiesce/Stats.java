@@ -51,78 +51,125 @@ public final class Stats {
      * @param raw the backend's snapshot
      * @param callbackExceptions callbacks that threw
      * @param notifierExceptions force notifiers that threw
-     * @return the snapshot
+     * @return the combined snapshot
      */
     public static Stats of(RawStats raw, long callbackExceptions, long notifierExceptions) {
         return new Stats(Objects.requireNonNull(raw, "raw"), callbackExceptions, notifierExceptions);
     }
 
-    /** Grace periods completed. */
+    /**
+     * Grace periods completed.
+     *
+     * @return the number of grace periods completed
+     */
     public long gps() {
         return raw.gps();
     }
 
-    /** Grace periods that entered the force-quiescent state (always 0 under LEGACY). */
+    /**
+     * Grace periods that entered the force-quiescent state (always 0 under LEGACY).
+     *
+     * @return the number of grace periods that entered the force-quiescent state (always 0 under LEGACY)
+     */
     public long gpsFqs() {
         return raw.gpsFqs();
     }
 
-    /** Force-quiescent-state entries with the given cause. */
+    /**
+     * Force-quiescent-state entries with the given cause.
+     *
+     * @param cause the cause of the entries
+     * @return the number of force-quiescent-state entries with the given cause
+     */
     public long fqsEntries(FqsCause cause) {
         return raw.fqsByCause()[cause.ordinal()];
     }
 
-    /** Poll periods slept, including LEGACY pre-polls. */
+    /**
+     * Poll periods slept, including LEGACY pre-polls.
+     *
+     * @return the number of poll periods slept, including LEGACY pre-polls
+     */
     public long polls() {
         return raw.polls();
     }
 
-    /** Reader unlocks that took the slow path (woke the writer). */
+    /**
+     * Reader unlocks that took the slow path (woke the writer).
+     *
+     * @return the number of reader unlocks that took the slow path (woke the writer)
+     */
     public long slowUnlocks() {
         return raw.slowUnlocks();
     }
 
-    /** Force notifier invocations. */
+    /**
+     * Force notifier invocations.
+     *
+     * @return the number of force notifier invocations
+     */
     public long notifierCalls() {
         return raw.notifierCalls();
     }
 
-    /** Callbacks queued, including the markers of {@link RcuDomain#drain()}. */
+    /**
+     * {@return the number of callbacks queued, including the markers of {@link RcuDomain#drain()}}
+     */
     public long callbacksQueued() {
         return raw.callbacksQueued();
     }
 
-    /** Callbacks invoked, including drain markers. */
+    /**
+     * {@return the number of callbacks invoked, including drain markers}
+     */
     public long callbacksRun() {
         return raw.callbacksRun();
     }
 
-    /** Drains completed. */
+    /**
+     * Drains completed.
+     *
+     * @return the number of drains completed
+     */
     public long drains() {
         return raw.drains();
     }
 
-    /** {@link RcuDomain#force()} requests. */
+    /**
+     * {@link RcuDomain#force()} requests.
+     *
+     * @return the number of {@link RcuDomain#force()} requests
+     */
     public long forces() {
         return raw.forces();
     }
 
-    /** Direct {@link RcuDomain#synchronize()} calls completed. */
+    /**
+     * Direct {@link RcuDomain#synchronize()} calls completed.
+     *
+     * @return the number of direct {@link RcuDomain#synchronize()} calls completed
+     */
     public long syncs() {
         return raw.syncs();
     }
 
-    /** The longest grace period, in nanoseconds. */
+    /**
+     * {@return the longest grace period, in nanoseconds}
+     */
     public long gpLatencyMaxNanos() {
         return raw.gpLatMaxNs();
     }
 
-    /** The sum of all grace-period latencies, in nanoseconds. */
+    /**
+     * {@return the sum of all grace-period latencies, in nanoseconds}
+     */
     public long gpLatencySumNanos() {
         return raw.gpLatSumNs();
     }
 
-    /** The mean grace-period latency, in nanoseconds (0 if none completed). */
+    /**
+     * {@return the mean grace-period latency, in nanoseconds (0 if none completed)}
+     */
     public long gpLatencyMeanNanos() {
         long n = histogramTotal();
         return n == 0 ? 0 : raw.gpLatSumNs() / n;
@@ -172,17 +219,28 @@ public final class Stats {
         return Long.MAX_VALUE;
     }
 
-    /** {@link #gpLatencyPercentileNanos(double)} as a {@link Duration}. */
+    /**
+     * {@link #gpLatencyPercentileNanos(double)} as a {@link Duration}.
+     *
+     * @param pct 0 to 100 (clamped)
+     * @return the same percentile as a {@link Duration}
+     */
     public Duration gpLatencyPercentile(double pct) {
         return Duration.ofNanos(gpLatencyPercentileNanos(pct));
     }
 
-    /** Callbacks ({@link RcuDomain#callRcu(Runnable)}) that threw; counted by the facade. */
+    /**
+     * {@return the number of callbacks ({@link RcuDomain#callRcu(Runnable)}) that threw; counted by the facade}
+     */
     public long callbackExceptions() {
         return callbackExceptions;
     }
 
-    /** Force notifiers ({@link RcuDomain#onForce(Runnable)}) that threw; counted by the facade. */
+    /**
+     * Force notifiers ({@link RcuDomain#onForce(Runnable)}) that threw; counted by the facade.
+     *
+     * @return the number of force notifiers ({@link RcuDomain#onForce(Runnable)}) that threw; counted by the facade
+     */
     public long notifierExceptions() {
         return notifierExceptions;
     }

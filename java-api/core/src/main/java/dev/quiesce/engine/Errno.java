@@ -16,7 +16,11 @@ public final class Errno {
     private Errno() {
     }
 
-    /** A short name for a return code: {@code 0}, {@code -EINVAL}, ... */
+    /**
+     * {@return a short name for a return code: {@code 0}, {@code -EINVAL}, }
+     *
+     * @param rc a short name for a return code: {@code 0}, {@code -EINVAL},
+     */
     public static String name(int rc) {
         switch (rc) {
             case 0:

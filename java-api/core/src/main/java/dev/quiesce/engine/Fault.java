@@ -35,7 +35,9 @@ public enum Fault {
         this.description = description;
     }
 
-    /** What the fault breaks, for the detection table. */
+    /**
+     * {@return what the fault breaks, for the detection table}
+     */
     public String description() {
         return description;
     }

@@ -23,14 +23,17 @@ public enum FqsCause {
 
     private static final FqsCause[] VALUES = values();
 
-    /** The C value. */
+    /**
+     * {@return the C value}
+     */
     public int value() {
         return ordinal();
     }
 
     /**
-     * The cause with C value {@code value}.
+     * {@return the cause with C value {@code value}}
      *
+     * @param value the cause with C value {@code value}
      * @throws IllegalArgumentException for an unknown value
      */
     public static FqsCause valueOf(int value) {

@@ -13,14 +13,17 @@ public enum GpAction {
 
     private static final GpAction[] VALUES = values();
 
-    /** The C value. */
+    /**
+     * {@return the C value}
+     */
     public int value() {
         return ordinal();
     }
 
     /**
-     * The action with C value {@code value}.
+     * {@return the action with C value {@code value}}
      *
+     * @param value the action with C value {@code value}
      * @throws IllegalArgumentException for an unknown value
      */
     public static GpAction valueOf(int value) {

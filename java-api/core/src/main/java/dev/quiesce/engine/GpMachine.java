@@ -38,12 +38,21 @@ public final class GpMachine {
     /** {@code expedited}: started by a direct synchronize(). */
     private boolean expedited;
 
-    /** An idle machine. Mirrors {@code qs_gp_init}. */
+    /**
+     * An idle machine. Mirrors {@code qs_gp_init}.
+     *
+     * @param params the engine parameters
+     */
     public GpMachine(Params params) {
         this(params, Fault.NONE);
     }
 
-    /** A machine with an injected fault (tests only). */
+    /**
+     * A machine with an injected fault (tests only).
+     *
+     * @param params the engine parameters
+     * @param fault the fault
+     */
     public GpMachine(Params params, Fault fault) {
         this.params = Objects.requireNonNull(params, "params");
         this.fault = Objects.requireNonNull(fault, "fault");
@@ -53,7 +62,11 @@ public final class GpMachine {
         this.expedited = false;
     }
 
-    /** A GP begins (gp_ctr was just advanced). Mirrors {@code qs_gp_begin}. */
+    /**
+     * A GP begins (gp_ctr was just advanced). Mirrors {@code qs_gp_begin}.
+     *
+     * @param expeditedGp a GP begins (gp_ctr was just advanced)
+     */
     public void begin(boolean expeditedGp) {
         state = params.policy() == Policy.LEGACY ? GpState.LEGACY : GpState.NORMAL;
         cause = FqsCause.NONE;
@@ -65,6 +78,8 @@ public final class GpMachine {
      * Before a scan: true if the writer must reset the GP event and set
      * {@code waiting} on every remaining reader first (FORCED, LEGACY).
      * Mirrors {@code qs_gp_arms}.
+     *
+     * @return whether the writer must arm the GP event
      */
     public boolean arms() {
         return state == GpState.FORCED || state == GpState.LEGACY;
@@ -73,6 +88,9 @@ public final class GpMachine {
     /**
      * During a LEGACY scan: true if blocking readers' notifiers fire.
      * Mirrors {@code qs_gp_notifies_in_scan}.
+     *
+     * @param in what the scan found
+     * @return whether notifiers fire
      */
     public boolean notifiesInScan(GpInput in) {
         if (fault == Fault.NOTIFY_IN_NORMAL && state == GpState.NORMAL) {
@@ -106,6 +124,9 @@ public final class GpMachine {
     /**
      * After a scan: the next action. May move NORMAL to FORCED, recording
      * the cause. Mirrors {@code qs_gp_after_scan}.
+     *
+     * @param in what the scan found
+     * @return the gp action
      */
     public GpAction afterScan(GpInput in) {
         if (in.remaining() == 0) {
@@ -152,32 +173,52 @@ public final class GpMachine {
         expedited = false;
     }
 
-    /** The parameters. */
+    /**
+     * {@return the parameters}
+     */
     public Params params() {
         return params;
     }
 
-    /** {@code state}. */
+    /**
+     * {@code state}.
+     *
+     * @return the gp state
+     */
     public GpState state() {
         return state;
     }
 
-    /** {@code cause}: of the current (or last) GP. */
+    /**
+     * {@code cause}: of the current (or last) GP.
+     *
+     * @return the fqs cause
+     */
     public FqsCause cause() {
         return cause;
     }
 
-    /** {@code polls}: poll periods slept in the current (or last) GP, unsigned. */
+    /**
+     * {@code polls}: poll periods slept in the current (or last) GP, unsigned.
+     *
+     * @return the polls
+     */
     public int polls() {
         return polls;
     }
 
-    /** {@code expedited}. */
+    /**
+     * {@code expedited}.
+     *
+     * @return whether a direct synchronize() started this grace period
+     */
     public boolean expedited() {
         return expedited;
     }
 
-    /** The whole machine as a value (the {@code qs_gp} inside {@code qs_sim_state}). */
+    /**
+     * {@return the whole machine as a value (the {@code qs_gp} inside {@code qs_sim_state})}
+     */
     public GpSnapshot snapshot() {
         return new GpSnapshot(params, state, cause, polls, expedited);
     }

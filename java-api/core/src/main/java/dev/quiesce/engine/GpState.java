@@ -16,14 +16,17 @@ public enum GpState {
 
     private static final GpState[] VALUES = values();
 
-    /** The C value. */
+    /**
+     * {@return the C value}
+     */
     public int value() {
         return ordinal();
     }
 
     /**
-     * The state with C value {@code value}.
+     * {@return the state with C value {@code value}}
      *
+     * @param value the state with C value {@code value}
      * @throws IllegalArgumentException for an unknown value
      */
     public static GpState valueOf(int value) {

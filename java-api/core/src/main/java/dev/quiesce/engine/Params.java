@@ -38,7 +38,11 @@ public record Params(Policy policy, int pollLimit, int cbThreshold, long pollPer
         }
     }
 
-    /** The defaults for {@code policy} (QEMU's 10 ms / 5 polls / 30 callbacks). Mirrors {@code qs_params_init}. */
+    /**
+     * {@return the defaults for {@code policy} (QEMU's 10 ms / 5 polls / 30 callbacks)} Mirrors {@code qs_params_init}.
+     *
+     * @param policy the defaults for {@code policy} (QEMU's 10 ms / 5 polls / 30 callbacks)
+     */
     public static Params defaults(Policy policy) {
         return new Params(policy, DEFAULT_POLL_LIMIT, DEFAULT_CB_THRESHOLD, DEFAULT_POLL_PERIOD_NS);
     }
@@ -47,6 +51,13 @@ public record Params(Policy policy, int pollLimit, int cbThreshold, long pollPer
      * Mirrors {@code qs_params_check} on raw C field values: 0 if usable,
      * else {@code -EINVAL} (unknown policy, zero poll limit, zero threshold,
      * zero poll period, reserved != 0).
+     *
+     * @param policy the grace-period policy
+     * @param pollLimit the poll limit
+     * @param cbThreshold the callback threshold
+     * @param reserved the reserved C field (must be 0)
+     * @param pollPeriodNs the poll period in nanoseconds
+     * @return 0, or a negative errno
      */
     public static int check(int policy, int pollLimit, int cbThreshold, int reserved, long pollPeriodNs) {
         if (policy != Policy.FQS.value() && policy != Policy.LEGACY.value()) {
@@ -58,22 +69,38 @@ public record Params(Policy policy, int pollLimit, int cbThreshold, long pollPer
         return 0;
     }
 
-    /** A copy with another policy. */
+    /**
+     * {@return a copy with another policy}
+     *
+     * @param p a copy with another policy
+     */
     public Params withPolicy(Policy p) {
         return new Params(p, pollLimit, cbThreshold, pollPeriodNs);
     }
 
-    /** A copy with another poll limit. */
+    /**
+     * {@return a copy with another poll limit}
+     *
+     * @param limit a copy with another poll limit
+     */
     public Params withPollLimit(int limit) {
         return new Params(policy, limit, cbThreshold, pollPeriodNs);
     }
 
-    /** A copy with another callback threshold. */
+    /**
+     * {@return a copy with another callback threshold}
+     *
+     * @param threshold a copy with another callback threshold
+     */
     public Params withCbThreshold(int threshold) {
         return new Params(policy, pollLimit, threshold, pollPeriodNs);
     }
 
-    /** A copy with another poll period. */
+    /**
+     * {@return a copy with another poll period}
+     *
+     * @param ns a copy with another poll period
+     */
     public Params withPollPeriodNs(long ns) {
         return new Params(policy, pollLimit, cbThreshold, ns);
     }

@@ -21,14 +21,17 @@ public enum Policy {
 
     private static final Policy[] VALUES = values();
 
-    /** The C value ({@code QS_POLICY_*}). */
+    /**
+     * {@return the C value ({@code QS_POLICY_*})}
+     */
     public int value() {
         return ordinal();
     }
 
     /**
-     * The policy with C value {@code value}.
+     * {@return the policy with C value {@code value}}
      *
+     * @param value the policy with C value {@code value}
      * @throws IllegalArgumentException for an unknown value
      */
     public static Policy valueOf(int value) {

@@ -24,14 +24,17 @@ public enum ReaderState {
 
     private static final ReaderState[] VALUES = values();
 
-    /** The C value. */
+    /**
+     * {@return the C value}
+     */
     public int value() {
         return ordinal();
     }
 
     /**
-     * The state with C value {@code value}.
+     * {@return the state with C value {@code value}}
      *
+     * @param value the state with C value {@code value}
      * @throws IllegalArgumentException for an unknown value
      */
     public static ReaderState valueOf(int value) {
@@ -44,6 +47,10 @@ public enum ReaderState {
     /**
      * Classify one snapshot of a reader's {@code ctr} against the current
      * {@code gpCtr}. Mirrors {@code qs_reader_classify} (engine/gp.c).
+     *
+     * @param ctr the reader's counter snapshot
+     * @param gpCtr the gp ctr
+     * @return the reader state
      */
     public static ReaderState classify(long ctr, long gpCtr) {
         if (ctr == 0) {

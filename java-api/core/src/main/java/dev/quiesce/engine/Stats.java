@@ -43,33 +43,51 @@ public record Stats(long gps, long gpsFqs, long[] fqsByCause, long polls, long s
         gpLatHist = gpLatHist.clone();
     }
 
-    /** FQS entries per cause, indexed by {@link FqsCause#value()} (a copy). */
+    /**
+     * FQS entries per cause, indexed by {@link FqsCause#value()} (a copy).
+     *
+     * @return the fqs by cause
+     */
     @Override
     public long[] fqsByCause() {
         return fqsByCause.clone();
     }
 
-    /** FQS entries for one cause. */
+    /**
+     * FQS entries for one cause.
+     *
+     * @param cause the cause
+     * @return the fqs by cause
+     */
     public long fqsByCause(FqsCause cause) {
         return fqsByCause[cause.value()];
     }
 
-    /** The GP-latency histogram (a copy). */
+    /**
+     * {@return the GP-latency histogram (a copy)}
+     */
     @Override
     public long[] gpLatHist() {
         return gpLatHist.clone();
     }
 
-    /** The histogram bucket of a latency: its bit length, as the runtime files it. */
+    /**
+     * {@return the histogram bucket of a latency: its bit length, as the runtime files it}
+     *
+     * @param latencyNs the histogram bucket of a latency: its bit length, as the runtime files it
+     */
     public static int histBucket(long latencyNs) {
         int bits = 64 - Long.numberOfLeadingZeros(latencyNs);
         return Math.min(bits, HIST_BUCKETS - 1);
     }
 
     /**
-     * A latency percentile (0..100) from the histogram, in ns: the upper
-     * bound of the bucket holding it; 0 if no GP completed. Same meaning as
+     * {@return a latency percentile (0..100) from the histogram, in ns: the upper
+     * bound of the bucket holding it; 0 if no GP completed} Same meaning as
      * {@code qs_stats_gp_percentile_ns}.
+     *
+     * @param pct a latency percentile (0..100) from the histogram, in ns: the upper
+     * bound of the bucket holding it; 0 if no GP completed
      */
     public long gpPercentileNs(double pct) {
         long total = 0;

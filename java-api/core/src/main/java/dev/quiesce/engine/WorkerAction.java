@@ -11,14 +11,17 @@ public enum WorkerAction {
 
     private static final WorkerAction[] VALUES = values();
 
-    /** The C value. */
+    /**
+     * {@return the C value}
+     */
     public int value() {
         return ordinal();
     }
 
     /**
-     * The action with C value {@code value}.
+     * {@return the action with C value {@code value}}
      *
+     * @param value the action with C value {@code value}
      * @throws IllegalArgumentException for an unknown value
      */
     public static WorkerAction valueOf(int value) {

@@ -27,12 +27,21 @@ public final class WorkerMachine {
     /** {@code batch}: callbacks the current GP covers (unsigned); 0 when idle. */
     private int batch;
 
-    /** An idle worker machine. Mirrors {@code qs_worker_init}. */
+    /**
+     * An idle worker machine. Mirrors {@code qs_worker_init}.
+     *
+     * @param params the engine parameters
+     */
     public WorkerMachine(Params params) {
         this(params, Fault.NONE);
     }
 
-    /** A machine with an injected fault (tests only). */
+    /**
+     * A machine with an injected fault (tests only).
+     *
+     * @param params the engine parameters
+     * @param fault the fault
+     */
     public WorkerMachine(Params params, Fault fault) {
         this.params = Objects.requireNonNull(params, "params");
         this.fault = Objects.requireNonNull(fault, "fault");
@@ -53,6 +62,8 @@ public final class WorkerMachine {
      * {@link #batch()} is the snapshot to invoke after the GP. Mirrors
      * {@code qs_worker_next}.
      *
+     * @param pending the pending
+     * @return the worker action
      * @throws IllegalStateException while a GP or a batch is in progress
      *         (C returns {@code -EINVAL})
      */
@@ -104,27 +115,43 @@ public final class WorkerMachine {
         prepolls = 0;
     }
 
-    /** The parameters. */
+    /**
+     * {@return the parameters}
+     */
     public Params params() {
         return params;
     }
 
-    /** {@code state}. */
+    /**
+     * {@code state}.
+     *
+     * @return the worker state
+     */
     public WorkerState state() {
         return state;
     }
 
-    /** {@code prepolls}, unsigned. */
+    /**
+     * {@code prepolls}, unsigned.
+     *
+     * @return the prepolls
+     */
     public int prepolls() {
         return prepolls;
     }
 
-    /** {@code batch}, unsigned: callbacks the current GP covers. */
+    /**
+     * {@code batch}, unsigned: callbacks the current GP covers.
+     *
+     * @return the batch
+     */
     public int batch() {
         return batch;
     }
 
-    /** The whole machine as a value (the {@code qs_worker} inside {@code qs_sim_state}). */
+    /**
+     * {@return the whole machine as a value (the {@code qs_worker} inside {@code qs_sim_state})}
+     */
     public WorkerSnapshot snapshot() {
         return new WorkerSnapshot(params, state, prepolls, batch);
     }

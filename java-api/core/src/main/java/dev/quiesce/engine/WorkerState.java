@@ -13,14 +13,17 @@ public enum WorkerState {
 
     private static final WorkerState[] VALUES = values();
 
-    /** The C value. */
+    /**
+     * {@return the C value}
+     */
     public int value() {
         return ordinal();
     }
 
     /**
-     * The state with C value {@code value}.
+     * {@return the state with C value {@code value}}
      *
+     * @param value the state with C value {@code value}
      * @throws IllegalArgumentException for an unknown value
      */
     public static WorkerState valueOf(int value) {

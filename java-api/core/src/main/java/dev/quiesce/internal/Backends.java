@@ -28,8 +28,9 @@ public final class Backends {
     }
 
     /**
-     * The backend {@code kind}, created once.
+     * {@return the backend {@code kind}, created once}
      *
+     * @param kind the backend {@code kind}, created once
      * @throws BackendUnavailableException if it cannot run in this JVM
      */
     public static synchronized RcuBackend get(Backend kind) {
@@ -51,7 +52,11 @@ public final class Backends {
         return b;
     }
 
-    /** Whether {@code kind} can run in this JVM (creating it if needed). */
+    /**
+     * {@return whether {@code kind} can run in this JVM (creating it if needed)}
+     *
+     * @param kind which latency
+     */
     public static boolean isAvailable(Backend kind) {
         try {
             get(kind);
@@ -61,7 +66,9 @@ public final class Backends {
         }
     }
 
-    /** The backends that can run in this JVM, in {@link Backend} order. */
+    /**
+     * {@return the backends that can run in this JVM, in {@link Backend} order}
+     */
     public static List<Backend> available() {
         List<Backend> list = new ArrayList<>();
         for (Backend b : Backend.values()) {
@@ -73,9 +80,9 @@ public final class Backends {
     }
 
     /**
-     * The default backend: the one named by {@value Backend#PROPERTY} if set,
+     * {@return the default backend: the one named by {@value Backend#PROPERTY} if set,
      * else FFM on JDK 23+, else JNA, else pure Java, whichever is first to be
-     * available.
+     * available}
      *
      * @throws BackendUnavailableException if the named backend, or every backend, is unavailable
      * @throws IllegalArgumentException if the property names no backend

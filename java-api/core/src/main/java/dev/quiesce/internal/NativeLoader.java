@@ -88,8 +88,8 @@ public final class NativeLoader {
     }
 
     /**
-     * The platform name used in the bundled resource path, such as
-     * {@code linux-x86_64}.
+     * {@return the platform name used in the bundled resource path, such as
+     * {@code linux-x86_64}}
      */
     public static String platform() {
         String os = System.getProperty("os.name", "").toLowerCase(Locale.ROOT);
@@ -120,7 +120,11 @@ public final class NativeLoader {
         return osName + "-" + archName;
     }
 
-    /** The classpath resource holding the bundled library for {@code platform}. */
+    /**
+     * {@return the classpath resource holding the bundled library for {@code platform}}
+     *
+     * @param platform the classpath resource holding the bundled library for {@code platform}
+     */
     public static String resourceName(String platform) {
         return "/dev/quiesce/native/" + platform + "/" + LIBRARY_FILE;
     }

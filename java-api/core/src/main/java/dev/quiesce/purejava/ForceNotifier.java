@@ -13,6 +13,10 @@ package dev.quiesce.purejava;
  */
 @FunctionalInterface
 public interface ForceNotifier {
-    /** The writer asks {@code reader}'s thread to leave its read-side section soon. */
+    /**
+     * The writer asks {@code reader}'s thread to leave its read-side section soon.
+     *
+     * @param reader the writer asks {@code reader}'s thread to leave its read-side section soon
+     */
     void forceQuiescentState(PureReader reader);
 }

@@ -160,7 +160,11 @@ public final class PureDomain implements AutoCloseable {
     private final AtomicLong gpLatSumNs = new AtomicLong();
     private final AtomicLongArray gpLatHist = new AtomicLongArray(Stats.HIST_BUCKETS);
 
-    /** A domain with {@code params}. Mirrors {@code qs_domain_new}. Starts no thread. */
+    /**
+     * A domain with {@code params}. Mirrors {@code qs_domain_new}. Starts no thread.
+     *
+     * @param params the engine parameters
+     */
     public PureDomain(Params params) {
         this.params = Objects.requireNonNull(params, "params");
         this.gp = new GpMachine(params);
@@ -171,7 +175,9 @@ public final class PureDomain implements AutoCloseable {
         this(Params.defaults(Policy.FQS));
     }
 
-    /** The parameters. */
+    /**
+     * {@return the parameters}
+     */
     public Params params() {
         return params;
     }
@@ -180,7 +186,9 @@ public final class PureDomain implements AutoCloseable {
         return (long) GP_CTR.getOpaque(this);
     }
 
-    /** The current grace-period counter (diagnostics). */
+    /**
+     * {@return the current grace-period counter (diagnostics)}
+     */
     public long gpCtr() {
         return (long) GP_CTR.getVolatile(this);
     }
@@ -194,6 +202,7 @@ public final class PureDomain implements AutoCloseable {
     /**
      * Register the calling thread as a reader. Mirrors {@code qs_reader_new}.
      *
+     * @return the pure reader
      * @throws PureStateException if this thread already has a reader here (C: {@code -EEXIST}),
      *         or the domain is closed
      */
@@ -219,7 +228,9 @@ public final class PureDomain implements AutoCloseable {
         return r;
     }
 
-    /** The calling thread's reader, or null. Mirrors {@code qs_reader_self}. */
+    /**
+     * {@return the calling thread's reader, or null} Mirrors {@code qs_reader_self}.
+     */
     public PureReader reader() {
         registryLock.lock();
         try {
@@ -229,7 +240,11 @@ public final class PureDomain implements AutoCloseable {
         }
     }
 
-    /** Registered readers now. */
+    /**
+     * Registered readers now.
+     *
+     * @return the reader count
+     */
     public int readerCount() {
         registryLock.lock();
         try {
@@ -616,6 +631,7 @@ public final class PureDomain implements AutoCloseable {
      * thread, in FIFO order. Wait-free for the caller except the first
      * call, which starts the worker. Mirrors {@code qs_call}.
      *
+     * @param fn the callback
      * @throws PureStateException if the domain is closing (C: {@code -ESHUTDOWN})
      */
     public void call(Runnable fn) {
@@ -723,7 +739,11 @@ public final class PureDomain implements AutoCloseable {
         }
     }
 
-    /** True once {@link #close()} began. */
+    /**
+     * True once {@link #close()} began.
+     *
+     * @return whether {@code close()} began
+     */
     public boolean isClosed() {
         return closing;
     }
@@ -731,8 +751,8 @@ public final class PureDomain implements AutoCloseable {
     /* -------------------------------------------------------------- stats */
 
     /**
-     * A snapshot of the counters, with the meaning of {@code qs_stats}
-     * (not atomic across fields). Mirrors {@code qs_stats_get}.
+     * {@return a snapshot of the counters, with the meaning of {@code qs_stats}
+     * (not atomic across fields)} Mirrors {@code qs_stats_get}.
      */
     public Stats stats() {
         long[] byCause = new long[FqsCause.COUNT];

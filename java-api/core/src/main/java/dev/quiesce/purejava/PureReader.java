@@ -88,12 +88,16 @@ public final class PureReader extends ReaderPadAfter implements AutoCloseable {
         this.owner = owner;
     }
 
-    /** The domain this reader is registered with. */
+    /**
+     * {@return the domain this reader is registered with}
+     */
     public PureDomain domain() {
         return domain;
     }
 
-    /** The thread that registered this reader. */
+    /**
+     * {@return the thread that registered this reader}
+     */
     public Thread owner() {
         return owner;
     }
@@ -141,17 +145,29 @@ public final class PureReader extends ReaderPadAfter implements AutoCloseable {
         domain.gpEvent().set();
     }
 
-    /** Nesting depth; meaningful on the owning thread only. */
+    /**
+     * Nesting depth; meaningful on the owning thread only.
+     *
+     * @return the depth
+     */
     public int depth() {
         return depth;
     }
 
-    /** True inside a section; meaningful on the owning thread only. */
+    /**
+     * True inside a section; meaningful on the owning thread only.
+     *
+     * @return the in section
+     */
     public boolean inSection() {
         return depth > 0;
     }
 
-    /** Unlocks of this reader that took the slow path. */
+    /**
+     * Unlocks of this reader that took the slow path.
+     *
+     * @return the slow unlocks
+     */
     public long slowUnlocks() {
         return (long) SLOW_UNLOCKS.getOpaque(this);
     }
@@ -173,6 +189,7 @@ public final class PureReader extends ReaderPadAfter implements AutoCloseable {
     /**
      * Add a force notifier. Mirrors {@code qs_notifier_add}.
      *
+     * @param n how many
      * @return false if it was already added (C: {@code -EEXIST})
      */
     public boolean addNotifier(ForceNotifier n) {
@@ -183,6 +200,7 @@ public final class PureReader extends ReaderPadAfter implements AutoCloseable {
     /**
      * Remove a force notifier. Mirrors {@code qs_notifier_remove}.
      *
+     * @param n how many
      * @return false if it was not there (C: {@code -ENOENT})
      */
     public boolean removeNotifier(ForceNotifier n) {

@@ -18,6 +18,7 @@ public final class PureStateException extends IllegalStateException {
     /** {@code ESHUTDOWN}: the domain is closed. */
     public static final int ESHUTDOWN = 108;
 
+    /** The negative errno the native runtime returns in the same case. */
     private final int errno;
 
     PureStateException(int errno, String message) {
@@ -25,7 +26,9 @@ public final class PureStateException extends IllegalStateException {
         this.errno = errno;
     }
 
-    /** The positive errno the C library returns (negated) in the same case. */
+    /**
+     * {@return the positive errno the C library returns (negated) in the same case}
+     */
     public int errno() {
         return errno;
     }

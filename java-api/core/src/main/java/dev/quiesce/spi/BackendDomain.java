@@ -30,6 +30,7 @@ public interface BackendDomain {
      * ({@code qs_call}). The facade passes callbacks that do not throw; if one
      * throws anyway the backend must catch it and carry on with the others.
      *
+     * @param callback the callback
      * @throws IllegalStateException (ESHUTDOWN) if the domain is being closed
      * @throws dev.quiesce.RcuException (EAGAIN) if the worker cannot start
      */
@@ -44,7 +45,9 @@ public interface BackendDomain {
     /** Asks the current or next grace period to enter FQS and wakes the worker ({@code qs_force}). */
     void force();
 
-    /** A snapshot of the counters ({@code qs_stats_get}). */
+    /**
+     * {@return a snapshot of the counters ({@code qs_stats_get})}
+     */
     RawStats stats();
 
     /**

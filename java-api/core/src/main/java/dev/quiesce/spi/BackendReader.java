@@ -27,6 +27,7 @@ public interface BackendReader {
      * force-quiescent state (LEGACY: while a drain is in progress). Called by
      * the owner thread. The facade passes notifiers that do not throw.
      *
+     * @param notifier the notifier
      * @return a handle that removes it
      */
     NotifierHandle addNotifier(Runnable notifier);

@@ -35,7 +35,15 @@ public record DomainConfig(Policy policy, long pollPeriodNanos, int pollLimit, i
     /** The longest worker slice the kernel accepts, in microseconds. */
     public static final int MAX_WORKER_SLICE_MICROS = 100_000;
 
-    /** As the canonical constructor, with the default worker slice. */
+    /**
+     * As the canonical constructor, with the default worker slice.
+     *
+     * @param policy the grace-period policy
+     * @param pollPeriodNanos the poll period nanos
+     * @param pollLimit the poll limit
+     * @param callbackThreshold the callback threshold
+     * @param useMembarrier the use membarrier
+     */
     public DomainConfig(Policy policy, long pollPeriodNanos, int pollLimit, int callbackThreshold,
                         boolean useMembarrier) {
         this(policy, pollPeriodNanos, pollLimit, callbackThreshold, useMembarrier, DEFAULT_WORKER_SLICE_MICROS);
@@ -64,6 +72,7 @@ public record DomainConfig(Policy policy, long pollPeriodNanos, int pollLimit, i
     /**
      * Checks a worker slice.
      *
+     * @param micros the micros
      * @return {@code micros}
      * @throws IllegalArgumentException unless 0 or
      *         {@value #MIN_WORKER_SLICE_MICROS}..{@value #MAX_WORKER_SLICE_MICROS}
@@ -76,37 +85,65 @@ public record DomainConfig(Policy policy, long pollPeriodNanos, int pollLimit, i
         return micros;
     }
 
-    /** This configuration with another policy. */
+    /**
+     * {@return this configuration with another policy}
+     *
+     * @param p this configuration with another policy
+     */
     public DomainConfig withPolicy(Policy p) {
         return new DomainConfig(p, pollPeriodNanos, pollLimit, callbackThreshold, useMembarrier, workerSliceMicros);
     }
 
-    /** This configuration with another poll period ({@link IllegalArgumentException} unless positive). */
+    /**
+     * {@return this configuration with another poll period ({@link IllegalArgumentException} unless positive)}
+     *
+     * @param ns this configuration with another poll period ({@link IllegalArgumentException} unless positive)
+     */
     public DomainConfig withPollPeriodNanos(long ns) {
         return new DomainConfig(policy, ns, pollLimit, callbackThreshold, useMembarrier, workerSliceMicros);
     }
 
-    /** This configuration with another poll limit ({@link IllegalArgumentException} unless positive). */
+    /**
+     * {@return this configuration with another poll limit ({@link IllegalArgumentException} unless positive)}
+     *
+     * @param polls this configuration with another poll limit ({@link IllegalArgumentException} unless positive)
+     */
     public DomainConfig withPollLimit(int polls) {
         return new DomainConfig(policy, pollPeriodNanos, polls, callbackThreshold, useMembarrier, workerSliceMicros);
     }
 
-    /** This configuration with another callback threshold ({@link IllegalArgumentException} unless positive). */
+    /**
+     * {@return this configuration with another callback threshold ({@link IllegalArgumentException} unless positive)}
+     *
+     * @param callbacks this configuration with another callback threshold ({@link IllegalArgumentException} unless positive)
+     */
     public DomainConfig withCallbackThreshold(int callbacks) {
         return new DomainConfig(policy, pollPeriodNanos, pollLimit, callbacks, useMembarrier, workerSliceMicros);
     }
 
-    /** This configuration with membarrier allowed or not. */
+    /**
+     * {@return this configuration with membarrier allowed or not}
+     *
+     * @param use this configuration with membarrier allowed or not
+     */
     public DomainConfig withUseMembarrier(boolean use) {
         return new DomainConfig(policy, pollPeriodNanos, pollLimit, callbackThreshold, use, workerSliceMicros);
     }
 
-    /** This configuration with another worker slice (see {@link #checkWorkerSlice(int)}). */
+    /**
+     * {@return this configuration with another worker slice (see {@link #checkWorkerSlice(int)})}
+     *
+     * @param micros this configuration with another worker slice (see {@link #checkWorkerSlice(int)})
+     */
     public DomainConfig withWorkerSliceMicros(int micros) {
         return new DomainConfig(policy, pollPeriodNanos, pollLimit, callbackThreshold, useMembarrier, micros);
     }
 
-    /** The defaults for {@code policy}. */
+    /**
+     * {@return the defaults for {@code policy}}
+     *
+     * @param policy the defaults for {@code policy}
+     */
     public static DomainConfig defaults(Policy policy) {
         return new DomainConfig(policy, DEFAULT_POLL_PERIOD_NANOS, DEFAULT_POLL_LIMIT,
                 DEFAULT_CALLBACK_THRESHOLD, true);

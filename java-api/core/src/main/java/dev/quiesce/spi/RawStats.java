@@ -46,13 +46,17 @@ public record RawStats(long gps, long gpsFqs, long[] fqsByCause, long polls, lon
         gpLatHist = gpLatHist.clone();
     }
 
-    /** A copy of the per-cause FQS counts. */
+    /**
+     * {@return a copy of the per-cause FQS counts}
+     */
     @Override
     public long[] fqsByCause() {
         return fqsByCause.clone();
     }
 
-    /** A copy of the latency histogram. */
+    /**
+     * {@return a copy of the latency histogram}
+     */
     @Override
     public long[] gpLatHist() {
         return gpLatHist.clone();

@@ -16,12 +16,14 @@ import dev.quiesce.Backend;
  */
 public interface RcuBackend {
 
-    /** Which backend this is. */
+    /**
+     * {@return which backend this is}
+     */
     Backend kind();
 
     /**
-     * A one-line description for logs and {@code RcuDomain.toString()}, such as
-     * {@code "ffm: libquiesce 0.1.0 at /tmp/quiesce-123/libquiesce.so"}.
+     * {@return a one-line description for logs and {@code RcuDomain.toString()}, such as
+     * {@code "ffm: libquiesce 0.1.0 at /tmp/quiesce-123/libquiesce.so"}}
      */
     String description();
 

@@ -67,6 +67,10 @@ public final class FfmBackend implements RcuBackend {
      * {@code config} as a native {@code qs_domain_config} in {@code arena}
      * (also used by the emulator's {@code Machine}, which creates its domain
      * itself).
+     *
+     * @param config the configuration
+     * @param arena the arena
+     * @return the memory segment
      */
     public static MemorySegment nativeConfig(DomainConfig config, Arena arena) {
         MemorySegment cfg = qs_domain_config.allocate(arena);

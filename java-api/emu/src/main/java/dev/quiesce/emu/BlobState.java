@@ -28,19 +28,24 @@ public enum BlobState {
         this.nativeValue = nativeValue;
     }
 
-    /** The C {@code qs_blob_state} value. */
+    /**
+     * {@return the C {@code qs_blob_state} value}
+     */
     public int nativeValue() {
         return nativeValue;
     }
 
-    /** Whether a MAP_BLOB or RESOURCE_UNREF may be applied (UNMAPPED or COMPLETED). */
+    /**
+     * {@return whether a MAP_BLOB or RESOURCE_UNREF may be applied (UNMAPPED or COMPLETED)}
+     */
     public boolean isIdle() {
         return this == UNMAPPED || this == COMPLETED;
     }
 
     /**
-     * The state for a C value.
+     * {@return the state for a C value}
      *
+     * @param value the state for a C value
      * @throws IllegalArgumentException for an unknown value
      */
     public static BlobState ofNative(int value) {

@@ -28,17 +28,27 @@ public record CtrlHdr(int type, int flags, long fenceId, int ctxId, int ringIdx)
         }
     }
 
-    /** An unfenced header of the given type. */
+    /**
+     * {@return an unfenced header of the given type}
+     *
+     * @param type an unfenced header of the given type
+     */
     public static CtrlHdr of(int type) {
         return new CtrlHdr(type, 0, 0, 0, 0);
     }
 
-    /** This header with {@code type} replaced. */
+    /**
+     * {@return this header with {@code type} replaced}
+     *
+     * @param newType this header with {@code type} replaced
+     */
     public CtrlHdr withType(int newType) {
         return new CtrlHdr(newType, flags, fenceId, ctxId, ringIdx);
     }
 
-    /** Whether {@link VirtioGpu#FLAG_FENCE} is set. */
+    /**
+     * {@return whether {@link VirtioGpu#FLAG_FENCE} is set}
+     */
     public boolean fenced() {
         return (flags & VirtioGpu.FLAG_FENCE) != 0;
     }

@@ -12,7 +12,11 @@ import dev.quiesce.Stats;
  */
 public record EmuStats(MachineStats machine, GpuStats gpu, Stats rcu) {
 
-    /** Reader slow-path unlocks per grace period (0 when no grace period completed). */
+    /**
+     * Reader slow-path unlocks per grace period (0 when no grace period completed).
+     *
+     * @return the slow unlocks per gp
+     */
     public double slowUnlocksPerGp() {
         return rcu.gps() == 0 ? 0 : (double) rcu.slowUnlocks() / rcu.gps();
     }

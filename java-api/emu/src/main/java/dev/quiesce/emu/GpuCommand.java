@@ -26,33 +26,63 @@ public sealed interface GpuCommand
         permits GpuCommand.CreateBlob, GpuCommand.MapBlob, GpuCommand.UnmapBlob, GpuCommand.Unref,
         GpuCommand.Raw {
 
-    /** The wire bytes (a fresh array). */
+    /**
+     * {@return the wire bytes (a fresh array)}
+     */
     byte[] toBytes();
 
-    /** The header type this command carries (for a raw command: its first le32, or -1 if shorter). */
+    /**
+     * {@return the header type this command carries (for a raw command: its first le32, or -1 if shorter)}
+     */
     int type();
 
-    /** RESOURCE_CREATE_BLOB for {@code resourceId}: a builder (host memory, mappable, 4 KiB by default). */
+    /**
+     * RESOURCE_CREATE_BLOB for {@code resourceId}: a builder (host memory, mappable, 4 KiB by default).
+     *
+     * @param resourceId the blob's resource id
+     * @return the create blob.builder
+     */
     static CreateBlob.Builder createBlob(int resourceId) {
         return new CreateBlob.Builder(resourceId);
     }
 
-    /** RESOURCE_MAP_BLOB: map {@code resourceId} at window offset {@code offset}. */
+    /**
+     * RESOURCE_MAP_BLOB: map {@code resourceId} at window offset {@code offset}.
+     *
+     * @param resourceId the blob's resource id
+     * @param offset the offset
+     * @return the command
+     */
     static MapBlob mapBlob(int resourceId, long offset) {
         return new MapBlob(CtrlHdr.of(VirtioGpu.CMD_RESOURCE_MAP_BLOB), resourceId, offset);
     }
 
-    /** RESOURCE_UNMAP_BLOB. */
+    /**
+     * RESOURCE_UNMAP_BLOB.
+     *
+     * @param resourceId the blob's resource id
+     * @return the command
+     */
     static UnmapBlob unmapBlob(int resourceId) {
         return new UnmapBlob(CtrlHdr.of(VirtioGpu.CMD_RESOURCE_UNMAP_BLOB), resourceId);
     }
 
-    /** RESOURCE_UNREF. */
+    /**
+     * RESOURCE_UNREF.
+     *
+     * @param resourceId the blob's resource id
+     * @return the command
+     */
     static Unref unref(int resourceId) {
         return new Unref(CtrlHdr.of(VirtioGpu.CMD_RESOURCE_UNREF), resourceId);
     }
 
-    /** Arbitrary bytes, sent as they are (malformed commands, fuzzing). */
+    /**
+     * Arbitrary bytes, sent as they are (malformed commands, fuzzing).
+     *
+     * @param bytes the bytes
+     * @return the command
+     */
     static Raw raw(byte[] bytes) {
         return new Raw(bytes);
     }
@@ -77,33 +107,56 @@ public sealed interface GpuCommand
             ringIdx = h.ringIdx();
         }
 
-        /** Fences the request: the response echoes {@code id} (and the context). */
+        /**
+         * Fences the request: the response echoes {@code id} (and the context).
+         *
+         * @param id the id
+         * @return the header builder
+         */
         public HeaderBuilder fence(long id) {
             flags |= VirtioGpu.FLAG_FENCE;
             fenceId = id;
             return this;
         }
 
-        /** The rendering context id. */
+        /**
+         * {@return the rendering context id}
+         *
+         * @param id the rendering context id
+         */
         public HeaderBuilder ctx(int id) {
             ctxId = id;
             return this;
         }
 
-        /** The ring index (0..63 per spec; any byte is encoded). */
+        /**
+         * {@return the ring index (0..63 per spec; any byte is encoded)}
+         *
+         * @param idx the ring index (0..63 per spec; any byte is encoded)
+         */
         public HeaderBuilder ringIdx(int idx) {
             flags |= VirtioGpu.FLAG_INFO_RING_IDX;
             ringIdx = idx;
             return this;
         }
 
-        /** Raw flags (replaces what fence/ringIdx set). */
+        /**
+         * Raw flags (replaces what fence/ringIdx set).
+         *
+         * @param value the new value
+         * @return the header builder
+         */
         public HeaderBuilder flags(int value) {
             flags = value;
             return this;
         }
 
-        /** Another type code (to send a valid body under a wrong type). */
+        /**
+         * Another type code (to send a valid body under a wrong type).
+         *
+         * @param value the new value
+         * @return the header builder
+         */
         public HeaderBuilder type(int value) {
             type = value;
             return this;
@@ -157,7 +210,11 @@ public sealed interface GpuCommand
             return hdr.type();
         }
 
-        /** This command with its header edited. */
+        /**
+         * {@return this command with its header edited}
+         *
+         * @param e this command with its header edited
+         */
         public CreateBlob withHeader(java.util.function.Consumer<HeaderBuilder> e) {
             return new CreateBlob(edit(hdr, e), resourceId, blobMem, blobFlags, blobId, size, entries);
         }
@@ -176,67 +233,116 @@ public sealed interface GpuCommand
                 this.resourceId = resourceId;
             }
 
-            /** blob_mem = HOST3D (host memory, no entries). */
+            /**
+             * blob_mem = HOST3D (host memory, no entries).
+             *
+             * @return this builder
+             */
             public Builder hostMemory() {
                 blobMem = VirtioGpu.BLOB_MEM_HOST3D;
                 return this;
             }
 
-            /** blob_mem = GUEST (backed by the mem entries). */
+            /**
+             * blob_mem = GUEST (backed by the mem entries).
+             *
+             * @return this builder
+             */
             public Builder guestMemory() {
                 blobMem = VirtioGpu.BLOB_MEM_GUEST;
                 return this;
             }
 
-            /** Any blob_mem value. */
+            /**
+             * Any blob_mem value.
+             *
+             * @param value the new value
+             * @return this builder
+             */
             public Builder blobMem(int value) {
                 blobMem = value;
                 return this;
             }
 
-            /** Sets USE_MAPPABLE (the default). */
+            /**
+             * Sets USE_MAPPABLE (the default).
+             *
+             * @return this builder
+             */
             public Builder mappable() {
                 blobFlags |= VirtioGpu.BLOB_FLAG_USE_MAPPABLE;
                 return this;
             }
 
-            /** Clears USE_MAPPABLE (MAP_BLOB will be refused). */
+            /**
+             * Clears USE_MAPPABLE (MAP_BLOB will be refused).
+             *
+             * @return this builder
+             */
             public Builder notMappable() {
                 blobFlags &= ~VirtioGpu.BLOB_FLAG_USE_MAPPABLE;
                 return this;
             }
 
-            /** Any blob_flags value. */
+            /**
+             * Any blob_flags value.
+             *
+             * @param value the new value
+             * @return this builder
+             */
             public Builder blobFlags(int value) {
                 blobFlags = value;
                 return this;
             }
 
-            /** blob_id. */
+            /**
+             * blob_id.
+             *
+             * @param value the new value
+             * @return this builder
+             */
             public Builder blobId(long value) {
                 blobId = value;
                 return this;
             }
 
-            /** size in bytes. */
+            /**
+             * size in bytes.
+             *
+             * @param bytes the bytes
+             * @return this builder
+             */
             public Builder size(long bytes) {
                 size = bytes;
                 return this;
             }
 
-            /** Appends a mem entry. */
+            /**
+             * Appends a mem entry.
+             *
+             * @param addr the guest physical address
+             * @param length the length in bytes
+             * @return this builder
+             */
             public Builder entry(long addr, int length) {
                 entries.add(MemEntry.of(addr, length));
                 return this;
             }
 
-            /** Edits the header (fence, context, ring index). */
+            /**
+             * Edits the header (fence, context, ring index).
+             *
+             * @param e the value to add
+             * @return this builder
+             */
             public Builder header(java.util.function.Consumer<HeaderBuilder> e) {
                 hdr = edit(hdr, e);
                 return this;
             }
 
-            /** The command. */
+            /**
+             * {@return the command}
+             */
             public CreateBlob build() {
                 return new CreateBlob(hdr, resourceId, blobMem, blobFlags, blobId, size, entries);
             }
@@ -262,7 +368,11 @@ public sealed interface GpuCommand
             return hdr.type();
         }
 
-        /** This command with its header edited. */
+        /**
+         * {@return this command with its header edited}
+         *
+         * @param e this command with its header edited
+         */
         public MapBlob withHeader(java.util.function.Consumer<HeaderBuilder> e) {
             return new MapBlob(edit(hdr, e), resourceId, offset);
         }
@@ -286,7 +396,11 @@ public sealed interface GpuCommand
             return hdr.type();
         }
 
-        /** This command with its header edited. */
+        /**
+         * {@return this command with its header edited}
+         *
+         * @param e this command with its header edited
+         */
         public UnmapBlob withHeader(java.util.function.Consumer<HeaderBuilder> e) {
             return new UnmapBlob(edit(hdr, e), resourceId);
         }
@@ -309,7 +423,11 @@ public sealed interface GpuCommand
             return hdr.type();
         }
 
-        /** This command with its header edited. */
+        /**
+         * {@return this command with its header edited}
+         *
+         * @param e this command with its header edited
+         */
         public Unref withHeader(java.util.function.Consumer<HeaderBuilder> e) {
             return new Unref(edit(hdr, e), resourceId);
         }
@@ -326,6 +444,7 @@ public sealed interface GpuCommand
             bytes = bytes.clone();
         }
 
+        /** {@return a copy of the command's bytes} */
         @Override
         public byte[] bytes() {
             return bytes.clone();

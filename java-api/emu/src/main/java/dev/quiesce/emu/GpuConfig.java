@@ -40,42 +40,79 @@ public record GpuConfig(long windowBase, long windowSize, long memLimit, int max
         }
     }
 
-    /** The defaults ({@link #DEFAULTS}). */
+    /**
+     * {@return the defaults ({@link #DEFAULTS})}
+     */
     public static GpuConfig defaults() {
         return DEFAULTS;
     }
 
-    /** With another window. */
+    /**
+     * With another window.
+     *
+     * @param base the base
+     * @param size the size
+     * @return a copy with that change
+     */
     public GpuConfig withWindow(long base, long size) {
         return new GpuConfig(base, size, memLimit, maxResources, queueCap, forceOnUnmap, poisonOnFree);
     }
 
-    /** With another memory limit. */
+    /**
+     * With another memory limit.
+     *
+     * @param bytes the bytes
+     * @return a copy with that change
+     */
     public GpuConfig withMemLimit(long bytes) {
         return new GpuConfig(windowBase, windowSize, bytes, maxResources, queueCap, forceOnUnmap, poisonOnFree);
     }
 
-    /** With another resource limit. */
+    /**
+     * With another resource limit.
+     *
+     * @param resources the resources
+     * @return a copy with that change
+     */
     public GpuConfig withMaxResources(int resources) {
         return new GpuConfig(windowBase, windowSize, memLimit, resources, queueCap, forceOnUnmap, poisonOnFree);
     }
 
-    /** With another queue capacity. */
+    /**
+     * With another queue capacity.
+     *
+     * @param commands the commands
+     * @return a copy with that change
+     */
     public GpuConfig withQueueCap(int commands) {
         return new GpuConfig(windowBase, windowSize, memLimit, maxResources, commands, forceOnUnmap, poisonOnFree);
     }
 
-    /** With or without {@code force} on unmap. */
+    /**
+     * With or without {@code force} on unmap.
+     *
+     * @param force the force
+     * @return a copy with that change
+     */
     public GpuConfig withForceOnUnmap(boolean force) {
         return new GpuConfig(windowBase, windowSize, memLimit, maxResources, queueCap, force, poisonOnFree);
     }
 
-    /** With or without poisoning of released mappings. */
+    /**
+     * With or without poisoning of released mappings.
+     *
+     * @param poison the poison
+     * @return a copy with that change
+     */
     public GpuConfig withPoisonOnFree(boolean poison) {
         return new GpuConfig(windowBase, windowSize, memLimit, maxResources, queueCap, forceOnUnmap, poison);
     }
 
-    /** The guest address of window offset {@code offset}. */
+    /**
+     * {@return the guest address of window offset {@code offset}}
+     *
+     * @param offset the guest address of window offset {@code offset}
+     */
     public long windowAddress(long offset) {
         return windowBase + offset;
     }

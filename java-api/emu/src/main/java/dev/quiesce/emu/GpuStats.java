@@ -37,14 +37,18 @@ public record GpuStats(long submitted, long answered, long answeredOk, long answ
                        long unmapP99Nanos, long unmapMaxNanos, long cmdP50Nanos, long cmdP99Nanos,
                        long cmdMaxNanos) {
 
-    /** Unmap latency percentile 99 as a Duration. */
+    /**
+     * Unmap latency percentile 99 as a Duration.
+     *
+     * @return the duration
+     */
     public Duration unmapP99() {
         return Duration.ofNanos(unmapP99Nanos);
     }
 
     /**
-     * The counters that do not depend on timing: what the device did, not
-     * when. The differential tests compare these between the native device
+     * {@return the counters that do not depend on timing: what the device did, not
+     * when} The differential tests compare these between the native device
      * and the Java model (leaving out {@code queued}, {@code forces}, the
      * blocked time and the latencies).
      */

@@ -37,7 +37,11 @@ public final class LatencyHistogram {
         this.buckets = buckets.clone();
     }
 
-    /** The bucket a latency falls in ({@code qs_latency_bucket}). */
+    /**
+     * {@return the bucket a latency falls in ({@code qs_latency_bucket})}
+     *
+     * @param nanos the bucket a latency falls in ({@code qs_latency_bucket})
+     */
     public static int bucketOf(long nanos) {
         if (Long.compareUnsigned(nanos, 16) < 0) {
             return (int) nanos;
@@ -46,7 +50,11 @@ public final class LatencyHistogram {
         return 16 + (e - 4) * 16 + (int) ((nanos >>> (e - 4)) & 15);
     }
 
-    /** The smallest latency of bucket {@code b}. */
+    /**
+     * {@return the smallest latency of bucket {@code b}}
+     *
+     * @param b the smallest latency of bucket {@code b}
+     */
     public static long bucketLower(int b) {
         if (b < 16) {
             return b;
@@ -56,7 +64,11 @@ public final class LatencyHistogram {
         return (16 + sub) << (e - 4);
     }
 
-    /** The largest latency of bucket {@code b} ({@code qs_latency_bucket_upper}; unsigned max for the last). */
+    /**
+     * {@return the largest latency of bucket {@code b} ({@code qs_latency_bucket_upper}; unsigned max for the last)}
+     *
+     * @param b the largest latency of bucket {@code b} ({@code qs_latency_bucket_upper}; unsigned max for the last)
+     */
     public static long bucketUpper(int b) {
         if (b >= LAST_BUCKET) {
             return -1L; // UINT64_MAX
@@ -64,27 +76,43 @@ public final class LatencyHistogram {
         return bucketLower(b + 1) - 1;
     }
 
-    /** Samples recorded. */
+    /**
+     * Samples recorded.
+     *
+     * @return the count
+     */
     public long count() {
         return count;
     }
 
-    /** Sum of the samples, ns. */
+    /**
+     * Sum of the samples, ns.
+     *
+     * @return the sum nanos
+     */
     public long sumNanos() {
         return sumNanos;
     }
 
-    /** The largest sample, ns. */
+    /**
+     * {@return the largest sample, ns}
+     */
     public long maxNanos() {
         return maxNanos;
     }
 
-    /** The mean, ns (0 when empty). */
+    /**
+     * {@return the mean, ns (0 when empty)}
+     */
     public long meanNanos() {
         return count == 0 ? 0 : sumNanos / count;
     }
 
-    /** Bucket counts (a copy). */
+    /**
+     * Bucket counts (a copy).
+     *
+     * @return the buckets
+     */
     public long[] buckets() {
         return buckets.clone();
     }

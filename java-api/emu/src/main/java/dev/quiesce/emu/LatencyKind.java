@@ -13,7 +13,9 @@ public enum LatencyKind {
         this.nativeValue = nativeValue;
     }
 
-    /** The C value. */
+    /**
+     * {@return the C value}
+     */
     public int nativeValue() {
         return nativeValue;
     }

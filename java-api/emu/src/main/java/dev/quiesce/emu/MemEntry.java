@@ -11,12 +11,21 @@ package dev.quiesce.emu;
  */
 public record MemEntry(long addr, int length, int padding) {
 
-    /** An entry with zero padding. */
+    /**
+     * {@return an entry with zero padding}
+     *
+     * @param addr the guest physical address
+     * @param length the length in bytes
+     */
     public static MemEntry of(long addr, int length) {
         return new MemEntry(addr, length, 0);
     }
 
-    /** {@link #length()} as an unsigned value. */
+    /**
+     * {@link #length()} as an unsigned value.
+     *
+     * @return the length unsigned
+     */
     public long lengthUnsigned() {
         return Integer.toUnsignedLong(length);
     }

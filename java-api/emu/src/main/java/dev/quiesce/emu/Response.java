@@ -31,6 +31,7 @@ public final class Response {
      *
      * @param bytes        the response as the device wrote it (copied)
      * @param latencyNanos submit to response, as measured by the receiver
+     * @return the response
      * @throws IllegalArgumentException if the bytes are too short for their type
      */
     public static Response decode(byte[] bytes, long latencyNanos) {
@@ -39,47 +40,73 @@ public final class Response {
         return new Response(copy, d.hdr(), d.mapInfo(), latencyNanos);
     }
 
-    /** The response code ({@link VirtioGpu#RESP_OK_NODATA}, ...). */
+    /**
+     * {@return the response code ({@link VirtioGpu#RESP_OK_NODATA}, ...)}
+     */
     public int type() {
         return hdr.type();
     }
 
-    /** The spec's name of {@link #type()}, such as {@code RESP_OK_MAP_INFO}. */
+    /**
+     * {@return the spec's name of {@link #type()}, such as {@code RESP_OK_MAP_INFO}}
+     */
     public String typeName() {
         return VirtioGpu.typeName(hdr.type());
     }
 
-    /** Whether the command succeeded (a {@code RESP_OK_*} code). */
+    /**
+     * {@return whether the command succeeded (a {@code RESP_OK_*} code)}
+     */
     public boolean isOk() {
         return VirtioGpu.isOk(hdr.type());
     }
 
-    /** The decoded header (fence, context and ring index echoed from a fenced request). */
+    /**
+     * {@return the decoded header (fence, context and ring index echoed from a fenced request)}
+     */
     public CtrlHdr header() {
         return hdr;
     }
 
-    /** map_info of a RESP_OK_MAP_INFO ({@link VirtioGpu#MAP_CACHE_CACHED} here), else 0. */
+    /**
+     * map_info of a RESP_OK_MAP_INFO ({@link VirtioGpu#MAP_CACHE_CACHED} here), else 0.
+     *
+     * @return the map info
+     */
     public int mapInfo() {
         return mapInfo;
     }
 
-    /** The response bytes (a copy). */
+    /**
+     * {@return the response bytes (a copy)}
+     */
     public byte[] bytes() {
         return bytes.clone();
     }
 
-    /** Submit to response, in nanoseconds, as measured by whoever received it (0 for the Java model). */
+    /**
+     * Submit to response, in nanoseconds, as measured by whoever received it (0 for the Java model).
+     *
+     * @return the latency nanos
+     */
     public long latencyNanos() {
         return latencyNanos;
     }
 
-    /** {@link #latencyNanos()} as a Duration. */
+    /**
+     * {@link #latencyNanos()} as a Duration.
+     *
+     * @return the duration
+     */
     public Duration latency() {
         return Duration.ofNanos(latencyNanos);
     }
 
-    /** Whether both responses have the same bytes (latency aside). */
+    /**
+     * {@return whether both responses have the same bytes (latency aside)}
+     *
+     * @param other the value to compare with
+     */
     public boolean sameBytes(Response other) {
         return java.util.Arrays.equals(bytes, other.bytes);
     }

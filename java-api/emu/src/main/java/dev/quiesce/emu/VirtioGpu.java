@@ -197,9 +197,13 @@ public final class VirtioGpu {
     public static final int OFF_ENTRY_PADDING = 12;
 
     /**
-     * The specification's name of a command or response code
+     * {@return the specification's name of a command or response code
      * ({@code "RESOURCE_MAP_BLOB"}, {@code "RESP_OK_MAP_INFO"}, ...), or
-     * {@code "UNKNOWN"}; the same strings as {@code qs_vgpu_type_name}.
+     * {@code "UNKNOWN"}; the same strings as {@code qs_vgpu_type_name}}
+     *
+     * @param type the specification's name of a command or response code
+     * ({@code "RESOURCE_MAP_BLOB"}, {@code "RESP_OK_MAP_INFO"}, ...), or
+     * {@code "UNKNOWN"}; the same strings as {@code qs_vgpu_type_name}
      */
     public static String typeName(int type) {
         switch (type) {
@@ -246,7 +250,11 @@ public final class VirtioGpu {
         }
     }
 
-    /** Whether {@code type} is a success response code ({@code RESP_OK_*}). */
+    /**
+     * {@return whether {@code type} is a success response code ({@code RESP_OK_*})}
+     *
+     * @param type the command or response type
+     */
     public static boolean isOk(int type) {
         return type >= RESP_OK_NODATA && type < RESP_ERR_UNSPEC;
     }

@@ -37,32 +37,61 @@ public record Workload(int writePercent, Duration pause, long ramSize, long seed
         }
     }
 
-    /** Loads only. */
+    /**
+     * Loads only.
+     *
+     * @return the workload
+     */
     public static Workload readOnly() {
         return DEFAULT.withWritePercent(0);
     }
 
-    /** With another write share. */
+    /**
+     * With another write share.
+     *
+     * @param percent the percent
+     * @return a copy with that change
+     */
     public Workload withWritePercent(int percent) {
         return new Workload(percent, pause, ramSize, seed, yieldOnKick);
     }
 
-    /** With a pause between sections. */
+    /**
+     * With a pause between sections.
+     *
+     * @param between the between
+     * @return a copy with that change
+     */
     public Workload withPause(Duration between) {
         return new Workload(writePercent, between, ramSize, seed, yieldOnKick);
     }
 
-    /** With another RAM size. */
+    /**
+     * With another RAM size.
+     *
+     * @param bytes the bytes
+     * @return a copy with that change
+     */
     public Workload withRamSize(long bytes) {
         return new Workload(writePercent, pause, bytes, seed, yieldOnKick);
     }
 
-    /** With another seed. */
+    /**
+     * With another seed.
+     *
+     * @param value the new value
+     * @return a copy with that change
+     */
     public Workload withSeed(long value) {
         return new Workload(writePercent, pause, ramSize, value, yieldOnKick);
     }
 
-    /** With or without the yield after a kick. */
+    /**
+     * With or without the yield after a kick.
+     *
+     * @param yield the yield
+     * @return a copy with that change
+     */
     public Workload withYieldOnKick(boolean yield) {
         return new Workload(writePercent, pause, ramSize, seed, yield);
     }

@@ -101,12 +101,18 @@ public final class GpuDevice {
         poller.start();
     }
 
-    /** The configuration. */
+    /**
+     * {@return the configuration}
+     */
     public GpuConfig config() {
         return config;
     }
 
-    /** The guest address of window offset {@code offset}. */
+    /**
+     * {@return the guest address of window offset {@code offset}}
+     *
+     * @param offset the guest address of window offset {@code offset}
+     */
     public long windowAddress(long offset) {
         return config.windowAddress(offset);
     }
@@ -116,6 +122,7 @@ public final class GpuDevice {
     /**
      * Submits a command.
      *
+     * @param command the command
      * @return its response, completed at once or later (see the class comment);
      *         completed with a {@link CancellationException} if the device is closed first
      * @throws RejectedExecutionException if {@link GpuConfig#queueCap()} commands are in flight
@@ -131,6 +138,8 @@ public final class GpuDevice {
      * Malformed input is not an error here: the device answers it with the
      * specification's error response.
      *
+     * @param bytes the bytes
+     * @return the completable future{@code <response>}
      * @see #submit(GpuCommand)
      */
     public CompletableFuture<Response> submitRaw(byte[] bytes) {
@@ -173,13 +182,20 @@ public final class GpuDevice {
     /**
      * Submits a command and waits for its response (at most 60 s).
      *
+     * @param command the command
+     * @return the response
      * @throws IllegalStateException if no response came within 60 s, or the device is closed
      */
     public Response execute(GpuCommand command) {
         return await(submit(command), Duration.ofSeconds(60));
     }
 
-    /** {@link #execute(GpuCommand)} for raw bytes. */
+    /**
+     * {@link #execute(GpuCommand)} for raw bytes.
+     *
+     * @param bytes the bytes
+     * @return the response
+     */
     public Response executeRaw(byte[] bytes) {
         return await(submitRaw(bytes), Duration.ofSeconds(60));
     }
@@ -197,7 +213,11 @@ public final class GpuDevice {
         }
     }
 
-    /** Commands whose future is not complete yet. */
+    /**
+     * Commands whose future is not complete yet.
+     *
+     * @return the outstanding
+     */
     public int outstanding() {
         return outstanding.size();
     }
@@ -205,6 +225,7 @@ public final class GpuDevice {
     /**
      * Waits until every submitted command's future is complete.
      *
+     * @param timeout how long to wait at most
      * @return whether that happened within {@code timeout}
      * @throws InterruptedException if interrupted
      */
@@ -242,7 +263,11 @@ public final class GpuDevice {
 
     // ------------------------------------------------------------ state
 
-    /** A resource's lifecycle state, or empty if there is no such resource. */
+    /**
+     * {@return a resource's lifecycle state, or empty if there is no such resource}
+     *
+     * @param resourceId a resource's lifecycle state, or empty if there is no such resource
+     */
     public Optional<BlobState> blobState(int resourceId) {
         return call(() -> {
             int s = Quiesce.qs_gpu_blob_state(dev, resourceId);
@@ -253,7 +278,11 @@ public final class GpuDevice {
         });
     }
 
-    /** The window offset of a MAPPED resource, else empty. */
+    /**
+     * {@return the window offset of a MAPPED resource, else empty}
+     *
+     * @param resourceId the window offset of a MAPPED resource, else empty
+     */
     public OptionalLong blobOffset(int resourceId) {
         return call(() -> {
             try (Arena a = Arena.ofConfined()) {
@@ -265,10 +294,10 @@ public final class GpuDevice {
     }
 
     /**
-     * The mappings of the given resources as the guest sees them now: for
+     * {@return the mappings of the given resources as the guest sees them now: for
      * each MAPPED one, its window offset and the length of the mapping that
      * starts there in the current view of the address space (translated
-     * inside a read section). Sorted by offset.
+     * inside a read section)} Sorted by offset.
      *
      * @param resourceIds the resources to look at (the device cannot enumerate its own)
      */
@@ -289,12 +318,18 @@ public final class GpuDevice {
         });
     }
 
-    /** Commands submitted and not yet answered by the device (queued or suspended). */
+    /**
+     * Commands submitted and not yet answered by the device (queued or suspended).
+     *
+     * @return the pending
+     */
     public int pending() {
         return call(() -> Quiesce.qs_gpu_pending(dev));
     }
 
-    /** The device's counters. */
+    /**
+     * {@return the device's counters}
+     */
     public GpuStats stats() {
         life.readLock().lock();
         try {
@@ -315,7 +350,11 @@ public final class GpuDevice {
         }
     }
 
-    /** A copy of one of the device's latency histograms. */
+    /**
+     * {@return a copy of one of the device's latency histograms}
+     *
+     * @param kind a copy of one of the device's latency histograms
+     */
     public LatencyHistogram latency(LatencyKind kind) {
         return call(() -> {
             try (Arena a = Arena.ofConfined()) {

@@ -52,17 +52,32 @@ public final class GpuDiff {
         public static final Options DEFAULT = new Options(GpuStreams.fuzzConfig(), 1, Duration.ofNanos(200_000),
                 Policy.FQS, Duration.ofMillis(1), Duration.ofSeconds(20));
 
-        /** With another vCPU count (0: none started). */
+        /**
+         * With another vCPU count (0: none started).
+         *
+         * @param n how many
+         * @return a copy with that change
+         */
         public Options withVcpus(int n) {
             return new Options(config, n, slice, policy, pollPeriod, timeout);
         }
 
-        /** With another policy. */
+        /**
+         * With another policy.
+         *
+         * @param p the buffer
+         * @return a copy with that change
+         */
         public Options withPolicy(Policy p) {
             return new Options(config, vcpus, slice, p, pollPeriod, timeout);
         }
 
-        /** With another device configuration. */
+        /**
+         * With another device configuration.
+         *
+         * @param c the command
+         * @return a copy with that change
+         */
         public Options withConfig(GpuConfig c) {
             return new Options(c, vcpus, slice, policy, pollPeriod, timeout);
         }
@@ -78,7 +93,9 @@ public final class GpuDiff {
      * @param ops      the stream
      */
     public record Divergence(int step, String what, String expected, String actual, List<GpuOp> ops) {
-        /** A readable report: the stream up to the step, then the difference. */
+        /**
+         * {@return a readable report: the stream up to the step, then the difference}
+         */
         public String report() {
             StringBuilder b = new StringBuilder();
             b.append("virtio-gpu divergence at step ").append(step).append(": ").append(what).append('\n');
@@ -104,6 +121,8 @@ public final class GpuDiff {
     /**
      * Runs {@code ops} on both sides.
      *
+     * @param ops the operations
+     * @param opt the options
      * @return the first divergence, or null when both agree throughout
      */
     public static Divergence run(List<GpuOp> ops, Options opt) {
@@ -123,6 +142,8 @@ public final class GpuDiff {
      * re-runs the result for its report.
      *
      * @param budget at most this many re-runs
+     * @param d the device under test
+     * @param opt the options
      * @return the divergence of the smallest diverging stream found ({@code d} if none smaller)
      */
     public static Divergence shrink(Divergence d, Options opt, int budget) {
@@ -137,6 +158,8 @@ public final class GpuDiff {
      * size down to single operations) as long as {@code fails} still holds.
      *
      * @param budget at most this many calls of {@code fails}
+     * @param ops the operations
+     * @param fails the fails
      * @return the smallest failing stream found ({@code ops} itself if none smaller)
      */
     public static List<GpuOp> shrink(List<GpuOp> ops, Predicate<List<GpuOp>> fails, int budget) {
@@ -310,6 +333,10 @@ public final class GpuDiff {
      *
      * @param length   operations per stream
      * @param progress where a progress line goes once a second (null: none)
+     * @param seed the random seed
+     * @param duration the duration
+     * @param opt the options
+     * @return the fuzz result
      */
     public static FuzzResult fuzz(long seed, Duration duration, int length, Options opt, PrintStream progress) {
         GpuStreams gen = new GpuStreams(opt.config());
@@ -342,7 +369,11 @@ public final class GpuDiff {
         return new FuzzResult(streams, commands, (System.nanoTime() - start) / 1e9, null, s);
     }
 
-    /** The resource ids a stream's well-formed commands name (for reports). */
+    /**
+     * {@return the resource ids a stream's well-formed commands name (for reports)}
+     *
+     * @param ops the resource ids a stream's well-formed commands name (for reports)
+     */
     public static List<Integer> resourceIds(List<GpuOp> ops) {
         TreeSet<Integer> ids = new TreeSet<>(Integer::compareUnsigned);
         for (GpuOp op : ops) {

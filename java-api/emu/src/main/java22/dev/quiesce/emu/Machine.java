@@ -129,7 +129,11 @@ public final class Machine implements AutoCloseable {
         }
     }
 
-    /** A builder with {@code qs_machine_config_init}'s and QEMU's defaults. */
+    /**
+     * A builder with {@code qs_machine_config_init}'s and QEMU's defaults.
+     *
+     * @return this builder
+     */
     public static Builder builder() {
         return new Builder();
     }
@@ -155,6 +159,8 @@ public final class Machine implements AutoCloseable {
         /**
          * vCPU threads, 1..64.
          *
+         * @param count the count
+         * @return this builder
          * @throws IllegalArgumentException outside 1..64
          */
         public Builder vcpus(int count) {
@@ -169,6 +175,11 @@ public final class Machine implements AutoCloseable {
          * The time slice a vCPU stays inside one read section;
          * {@link Duration#ZERO} makes it leave only when kicked (a busy vCPU
          * that blocks every grace period until something kicks it).
+         *
+         * @param timeSlice the time slice a vCPU stays inside one read section;
+         * {@link Duration#ZERO} makes it leave only when kicked (a busy vCPU
+         * that blocks every grace period until something kicks it)
+         * @return this builder
          */
         public Builder slice(Duration timeSlice) {
             Objects.requireNonNull(timeSlice, "timeSlice");
@@ -179,37 +190,67 @@ public final class Machine implements AutoCloseable {
             return this;
         }
 
-        /** What the vCPUs do. */
+        /**
+         * What the vCPUs do.
+         *
+         * @param w what the vCPUs do
+         * @return this builder
+         */
         public Builder workload(Workload w) {
             this.workload = Objects.requireNonNull(w, "workload");
             return this;
         }
 
-        /** The RCU policy of the machine's domain. */
+        /**
+         * The RCU policy of the machine's domain.
+         *
+         * @param p the RCU policy of the machine's domain
+         * @return this builder
+         */
         public Builder policy(Policy p) {
             rcu = rcu.withPolicy(p);
             return this;
         }
 
-        /** The normal-state poll period (default 10 ms). */
+        /**
+         * The normal-state poll period (default 10 ms).
+         *
+         * @param period the normal-state poll period (default 10 ms)
+         * @return this builder
+         */
         public Builder pollPeriod(Duration period) {
             rcu = rcu.withPollPeriodNanos(Objects.requireNonNull(period, "period").toNanos());
             return this;
         }
 
-        /** Polls before a grace period forces readers (default 5). */
+        /**
+         * Polls before a grace period forces readers (default 5).
+         *
+         * @param polls the polls
+         * @return this builder
+         */
         public Builder pollLimit(int polls) {
             rcu = rcu.withPollLimit(polls);
             return this;
         }
 
-        /** Pending callbacks that force a grace period (default 30). */
+        /**
+         * Pending callbacks that force a grace period (default 30).
+         *
+         * @param callbacks pending callbacks that force a grace period (default 30)
+         * @return this builder
+         */
         public Builder callbackThreshold(int callbacks) {
             rcu = rcu.withCallbackThreshold(callbacks);
             return this;
         }
 
-        /** Whether readers may rely on membarrier(2) (default true). */
+        /**
+         * Whether readers may rely on membarrier(2) (default true).
+         *
+         * @param use the use
+         * @return this builder
+         */
         public Builder useMembarrier(boolean use) {
             rcu = rcu.withUseMembarrier(use);
             return this;
@@ -221,19 +262,34 @@ public final class Machine implements AutoCloseable {
          * default), as {@link dev.quiesce.RcuDomain.Builder#workerSliceMicros(int)}.
          * With the kernel default, a worker woken while both CPUs run busy
          * vCPUs waits up to a scheduler tick (4 ms at 250 Hz) for a CPU.
+         *
+         * @param micros the RCU call worker's scheduler slice in microseconds (default
+         * {@value DomainConfig#DEFAULT_WORKER_SLICE_MICROS}; 0: the kernel's
+         * default), as {@link dev.quiesce.RcuDomain.Builder#workerSliceMicros(int)}
+         * @return this builder
          */
         public Builder workerSliceMicros(int micros) {
             rcu = rcu.withWorkerSliceMicros(micros);
             return this;
         }
 
-        /** The virtio-gpu device's configuration. */
+        /**
+         * The virtio-gpu device's configuration.
+         *
+         * @param config the virtio-gpu device's configuration
+         * @return this builder
+         */
         public Builder gpu(GpuConfig config) {
             this.gpu = Objects.requireNonNull(config, "config");
             return this;
         }
 
-        /** Whether {@link #build()} also starts the vCPUs (default false: call {@link Machine#start()}). */
+        /**
+         * Whether {@link #build()} also starts the vCPUs (default false: call {@link Machine#start()}).
+         *
+         * @param startNow the start now
+         * @return this builder
+         */
         public Builder start(boolean startNow) {
             this.start = startNow;
             return this;
@@ -242,6 +298,7 @@ public final class Machine implements AutoCloseable {
         /**
          * Creates the domain, the machine and its device.
          *
+         * @return the machine
          * @throws IllegalArgumentException for a configuration the native code rejects
          * @throws UnsatisfiedLinkError if libquiesce cannot be loaded
          */
@@ -285,7 +342,9 @@ public final class Machine implements AutoCloseable {
         });
     }
 
-    /** Whether the vCPUs run. */
+    /**
+     * {@return whether the vCPUs run}
+     */
     public boolean isRunning() {
         return machineStats().running();
     }
@@ -294,6 +353,7 @@ public final class Machine implements AutoCloseable {
      * Sets vCPU {@code index}'s exit request, as its force notifier does
      * (counted as a kick).
      *
+     * @param index the index, from 0
      * @throws IndexOutOfBoundsException for a bad index
      */
     public void kick(int index) {
@@ -301,27 +361,39 @@ public final class Machine implements AutoCloseable {
         call(() -> ErrorCode.check(Quiesce.qs_machine_kick(machine, index), "qs_machine_kick"));
     }
 
-    /** vCPU threads. */
+    /**
+     * vCPU threads.
+     *
+     * @return the vcpus
+     */
     public int vcpus() {
         return vcpus;
     }
 
-    /** The time slice ({@link Duration#ZERO}: busy until kicked). */
+    /**
+     * {@return the time slice ({@link Duration#ZERO}: busy until kicked)}
+     */
     public Duration slice() {
         return slice;
     }
 
-    /** The workload. */
+    /**
+     * {@return the workload}
+     */
     public Workload workload() {
         return workload;
     }
 
-    /** The RCU policy of the machine's domain. */
+    /**
+     * {@return the RCU policy of the machine's domain}
+     */
     public Policy policy() {
         return policy;
     }
 
-    /** The virtio-gpu device. */
+    /**
+     * {@return the virtio-gpu device}
+     */
     public GpuDevice gpu() {
         return gpu;
     }
@@ -350,6 +422,7 @@ public final class Machine implements AutoCloseable {
      * Waits until every RCU callback queued so far has run, without forcing
      * anything (unlike {@link #drain()}): polls the counters every 100 us.
      *
+     * @param timeout how long to wait at most
      * @return whether that happened within {@code timeout}
      * @throws InterruptedException if interrupted
      */
@@ -374,6 +447,8 @@ public final class Machine implements AutoCloseable {
      * the machine's domain (registered for the duration of the call); may
      * span adjacent mappings.
      *
+     * @param addr the guest physical address
+     * @param len the number of bytes
      * @return {@code len} bytes
      * @throws IllegalArgumentException if some byte is unassigned (nothing is read)
      */
@@ -392,6 +467,8 @@ public final class Machine implements AutoCloseable {
     /**
      * Writes guest memory through the current view, as {@link #readGuest}.
      *
+     * @param addr the guest physical address
+     * @param data the data
      * @throws IllegalArgumentException if some byte is unassigned (nothing is written)
      */
     public void writeGuest(long addr, byte[] data) {
@@ -405,17 +482,29 @@ public final class Machine implements AutoCloseable {
         });
     }
 
-    /** Whether guest address {@code addr} is mapped in the current view. */
+    /**
+     * {@return whether guest address {@code addr} is mapped in the current view}
+     *
+     * @param addr the guest physical address
+     */
     public boolean isAssigned(long addr) {
         return inReadSection(a -> Quiesce.qs_as_translate(as, addr, qs_translation.allocate(a)) == 0);
     }
 
-    /** Views of the address space published so far (1 for a new machine). */
+    /**
+     * Views of the address space published so far (1 for a new machine).
+     *
+     * @return the view generation
+     */
     public long viewGeneration() {
         return call(() -> Quiesce.qs_as_generation(as));
     }
 
-    /** Mappings in the address space (guest RAM, if any, counts as one). */
+    /**
+     * Mappings in the address space (guest RAM, if any, counts as one).
+     *
+     * @return the mapping count
+     */
     public int mappingCount() {
         return call(() -> Quiesce.qs_as_count(as));
     }
@@ -472,12 +561,18 @@ public final class Machine implements AutoCloseable {
 
     // ------------------------------------------------------------ stats
 
-    /** Everything: vCPUs, device and RCU domain, in one snapshot. */
+    /**
+     * Everything: vCPUs, device and RCU domain, in one snapshot.
+     *
+     * @return the emu stats
+     */
     public EmuStats stats() {
         return call(() -> gpu.emuStats(machine));
     }
 
-    /** The vCPUs' counters. */
+    /**
+     * {@return the vCPUs' counters}
+     */
     public MachineStats machineStats() {
         return call(() -> {
             try (Arena a = Arena.ofConfined()) {
@@ -489,8 +584,9 @@ public final class Machine implements AutoCloseable {
     }
 
     /**
-     * One vCPU's counters.
+     * {@return one vCPU's counters}
      *
+     * @param index one vCPU's counters
      * @throws IndexOutOfBoundsException for a bad index
      */
     public VcpuStats vcpuStats(int index) {
@@ -504,7 +600,9 @@ public final class Machine implements AutoCloseable {
         });
     }
 
-    /** The RCU domain's counters. */
+    /**
+     * {@return the RCU domain's counters}
+     */
     public Stats rcuStats() {
         return call(() -> {
             try (Arena a = Arena.ofConfined()) {
@@ -517,7 +615,9 @@ public final class Machine implements AutoCloseable {
 
     // ------------------------------------------------------------ closing
 
-    /** Whether {@link #close()} ran. */
+    /**
+     * {@return whether {@link #close()} ran}
+     */
     public boolean isClosed() {
         life.readLock().lock();
         try {

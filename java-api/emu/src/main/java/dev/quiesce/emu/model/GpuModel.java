@@ -162,7 +162,11 @@ public final class GpuModel {
     private long regionsFreed;
     private long forces;
 
-    /** A device with {@code cfg} on a host with 4 KiB pages. */
+    /**
+     * A device with {@code cfg} on a host with 4 KiB pages.
+     *
+     * @param cfg the device configuration
+     */
     public GpuModel(GpuConfig cfg) {
         this(cfg, 4096);
     }
@@ -171,6 +175,9 @@ public final class GpuModel {
      * A device with {@code cfg} on a host with {@code pageSize}-byte pages
      * (blob storage is rounded up to pages, which matters only for the
      * overflow checks of huge sizes).
+     *
+     * @param cfg the device configuration
+     * @param pageSize the page size
      */
     public GpuModel(GpuConfig cfg, long pageSize) {
         if (pageSize <= 0 || Long.bitCount(pageSize) != 1) {
@@ -180,7 +187,9 @@ public final class GpuModel {
         this.page = pageSize;
     }
 
-    /** The configuration. */
+    /**
+     * {@return the configuration}
+     */
     public GpuConfig config() {
         return cfg;
     }
@@ -196,6 +205,7 @@ public final class GpuModel {
      * @param cmd the wire bytes (a copy is kept when queued; an oversized command keeps
      *            {@code CMD_MAX + 1} bytes, all the decoder needs to reject it)
      * @param tag the tag its queued response will carry
+     * @return the submitted
      */
     public Submitted submit(byte[] cmd, long tag) {
         if (inFlight() >= cfg.queueCap()) {
@@ -214,12 +224,16 @@ public final class GpuModel {
         return new Submitted(SubmitStatus.QUEUED, null);
     }
 
-    /** The oldest response in the ring ({@code qs_gpu_poll}), if any. */
+    /**
+     * {@return the oldest response in the ring ({@code qs_gpu_poll}), if any}
+     */
     public Optional<Answer> poll() {
         return Optional.ofNullable(ring.pollFirst());
     }
 
-    /** Every response in the ring, oldest first, removed from it. */
+    /**
+     * {@return every response in the ring, oldest first, removed from it}
+     */
     public List<Answer> pollAll() {
         List<Answer> out = new ArrayList<>(ring);
         ring.clear();
@@ -452,26 +466,40 @@ public final class GpuModel {
 
     // ------------------------------------------------------------ state
 
-    /** A resource's state, or empty if there is no such resource ({@code qs_gpu_blob_state}). */
+    /**
+     * {@return a resource's state, or empty if there is no such resource ({@code qs_gpu_blob_state})}
+     *
+     * @param resourceId a resource's state, or empty if there is no such resource ({@code qs_gpu_blob_state})
+     */
     public Optional<BlobState> blobState(int resourceId) {
         GpuBlob b = blobs.get(resourceId);
         return b == null ? Optional.empty() : Optional.of(b.state);
     }
 
-    /** The window offset of a MAPPED resource ({@code qs_gpu_blob_offset}), else empty. */
+    /**
+     * {@return the window offset of a MAPPED resource ({@code qs_gpu_blob_offset}), else empty}
+     *
+     * @param resourceId the window offset of a MAPPED resource ({@code qs_gpu_blob_offset}), else empty
+     */
     public OptionalLong blobOffset(int resourceId) {
         GpuBlob b = blobs.get(resourceId);
         return b == null || b.state != BlobState.MAPPED ? OptionalLong.empty() : OptionalLong.of(b.mapOffset);
     }
 
-    /** Live resource ids, ascending (unsigned). */
+    /**
+     * Live resource ids, ascending (unsigned).
+     *
+     * @return the list{@code <integer>}
+     */
     public List<Integer> resourceIds() {
         TreeSet<Integer> ids = new TreeSet<>(Integer::compareUnsigned);
         ids.addAll(blobs.keySet());
         return List.copyOf(ids);
     }
 
-    /** The window's mappings, sorted by offset. */
+    /**
+     * {@return the window's mappings, sorted by offset}
+     */
     public List<Mapping> mappings() {
         List<Mapping> out = new ArrayList<>();
         for (GpuBlob b : topo) {
@@ -481,17 +509,25 @@ public final class GpuModel {
         return out;
     }
 
-    /** Commands submitted and not yet answered ({@code qs_gpu_pending}). */
+    /**
+     * Commands submitted and not yet answered ({@code qs_gpu_pending}).
+     *
+     * @return the pending
+     */
     public int pending() {
         return backlog.size() + (blocked != null ? 1 : 0);
     }
 
-    /** Whether an unmap suspends the queue. */
+    /**
+     * {@return whether an unmap suspends the queue}
+     */
     public boolean isBlocked() {
         return blocked != null;
     }
 
-    /** The counters, as {@code qs_gpu_stats_get} (latencies and blocked time zero). */
+    /**
+     * {@return the counters, as {@code qs_gpu_stats_get} (latencies and blocked time zero)}
+     */
     public GpuStats stats() {
         return new GpuStats(submitted, answered, answeredOk, answeredErr, queued, creates, maps, unmaps, unrefs,
                 regionsFreed, forces, 0, resources, mapped, pending(), blocked != null, memUsed, 0, 0, 0, 0, 0, 0);

@@ -25,11 +25,16 @@ public sealed interface GpuOp permits GpuOp.Submit, GpuOp.GracePeriod, GpuOp.Set
             Objects.requireNonNull(label, "label");
         }
 
-        /** A typed command. */
+        /**
+         * {@return a typed command}
+         *
+         * @param c a typed command
+         */
         public static Submit of(GpuCommand c) {
             return new Submit(c.toBytes(), c.toString());
         }
 
+        /** {@return a copy of the command's bytes} */
         @Override
         public byte[] bytes() {
             return bytes.clone();

@@ -25,20 +25,29 @@ public final class GpuStreams {
 
     private final GpuConfig cfg;
 
-    /** A generator for a device configured with {@code cfg}. */
+    /**
+     * A generator for a device configured with {@code cfg}.
+     *
+     * @param cfg the device configuration
+     */
     public GpuStreams(GpuConfig cfg) {
         this.cfg = cfg;
     }
 
-    /** The configuration the diff fuzzer uses: a 16 MiB window, 32 MiB of blobs, 6 resources. */
+    /**
+     * {@return the configuration the diff fuzzer uses: a 16 MiB window, 32 MiB of blobs, 6 resources}
+     */
     public static GpuConfig fuzzConfig() {
         return GpuConfig.DEFAULTS.withWindow(1L << 32, 16L << 20).withMemLimit(32L << 20).withMaxResources(6)
                 .withQueueCap(4096);
     }
 
     /**
-     * A stream of {@code n} operations: submits in bursts, grace periods,
-     * settle points (and a final settle).
+     * {@return a stream of {@code n} operations: submits in bursts, grace periods,
+     * settle points (and a final settle)}
+     *
+     * @param rnd the source of randomness
+     * @param n how many
      */
     public List<GpuOp> stream(Random rnd, int n) {
         List<GpuOp> ops = new ArrayList<>(n + 1);
@@ -56,7 +65,11 @@ public final class GpuStreams {
         return ops;
     }
 
-    /** One random submit. */
+    /**
+     * {@return one random submit}
+     *
+     * @param rnd one random submit
+     */
     public GpuOp.Submit submit(Random rnd) {
         int r = rnd.nextInt(100);
         GpuCommand c;
@@ -168,7 +181,11 @@ public final class GpuStreams {
         return b.blobId(rnd.nextInt(3)).build();
     }
 
-    /** A malformed command. */
+    /**
+     * {@return a malformed command}
+     *
+     * @param rnd a malformed command
+     */
     public GpuOp.Submit malformed(Random rnd) {
         GpuCommand base;
         switch (rnd.nextInt(4)) {

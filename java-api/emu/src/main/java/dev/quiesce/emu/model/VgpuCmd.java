@@ -29,7 +29,11 @@ public record VgpuCmd(CtrlHdr hdr, int resourceId, int blobMem, int blobFlags, i
         entries = List.copyOf(entries);
     }
 
-    /** A command with only a header (every other field zero). */
+    /**
+     * {@return a command with only a header (every other field zero)}
+     *
+     * @param hdr a command with only a header (every other field zero)
+     */
     public static VgpuCmd headerOnly(CtrlHdr hdr) {
         return new VgpuCmd(hdr, 0, 0, 0, 0, 0, 0, 0, List.of());
     }

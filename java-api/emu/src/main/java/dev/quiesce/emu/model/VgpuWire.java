@@ -55,17 +55,33 @@ public final class VgpuWire {
 
     // ----------------------------------------------------------- little-endian access
 
-    /** The le32 at {@code off}. */
+    /**
+     * {@return the le32 at {@code off}}
+     *
+     * @param p the buffer
+     * @param off the byte offset in {@code p}
+     */
     public static int le32Get(byte[] p, int off) {
         return (p[off] & 0xff) | (p[off + 1] & 0xff) << 8 | (p[off + 2] & 0xff) << 16 | (p[off + 3] & 0xff) << 24;
     }
 
-    /** The le64 at {@code off}. */
+    /**
+     * {@return the le64 at {@code off}}
+     *
+     * @param p the buffer
+     * @param off the byte offset in {@code p}
+     */
     public static long le64Get(byte[] p, int off) {
         return Integer.toUnsignedLong(le32Get(p, off)) | (long) le32Get(p, off + 4) << 32;
     }
 
-    /** Stores {@code v} as le32 at {@code off}. */
+    /**
+     * Stores {@code v} as le32 at {@code off}.
+     *
+     * @param p the buffer
+     * @param off the byte offset in {@code p}
+     * @param v the value
+     */
     public static void le32Put(byte[] p, int off, int v) {
         p[off] = (byte) v;
         p[off + 1] = (byte) (v >>> 8);
@@ -73,20 +89,37 @@ public final class VgpuWire {
         p[off + 3] = (byte) (v >>> 24);
     }
 
-    /** Stores {@code v} as le64 at {@code off}. */
+    /**
+     * Stores {@code v} as le64 at {@code off}.
+     *
+     * @param p the buffer
+     * @param off the byte offset in {@code p}
+     * @param v the value
+     */
     public static void le64Put(byte[] p, int off, long v) {
         le32Put(p, off, (int) v);
         le32Put(p, off + 4, (int) (v >>> 32));
     }
 
-    /** The header at {@code off} (24 bytes must be there). */
+    /**
+     * {@return the header at {@code off} (24 bytes must be there)}
+     *
+     * @param p the buffer
+     * @param off the byte offset in {@code p}
+     */
     public static CtrlHdr hdrGet(byte[] p, int off) {
         return new CtrlHdr(le32Get(p, off + OFF_HDR_TYPE), le32Get(p, off + OFF_HDR_FLAGS),
                 le64Get(p, off + OFF_HDR_FENCE_ID), le32Get(p, off + OFF_HDR_CTX_ID),
                 p[off + OFF_HDR_RING_IDX] & 0xff);
     }
 
-    /** Writes {@code h} at {@code off}, padding zero. */
+    /**
+     * Writes {@code h} at {@code off}, padding zero.
+     *
+     * @param p the buffer
+     * @param off the byte offset in {@code p}
+     * @param h the header
+     */
     public static void hdrPut(byte[] p, int off, CtrlHdr h) {
         for (int i = 0; i < SIZE_CTRL_HDR; i++) {
             p[off + i] = 0;
@@ -109,13 +142,20 @@ public final class VgpuWire {
      * @param cmd  the decoded command (header only, or zero, on most errors)
      */
     public record Decoded(int code, VgpuCmd cmd) {
-        /** Whether the command is well formed and implemented. */
+        /**
+         * {@return whether the command is well formed and implemented}
+         */
         public boolean ok() {
             return code == 0;
         }
     }
 
-    /** {@link #decode(byte[], int)} of the whole array. */
+    /**
+     * {@link #decode(byte[], int)} of the whole array.
+     *
+     * @param buf the bytes
+     * @return the decoded command
+     */
     public static Decoded decode(byte[] buf) {
         return decode(buf, buf == null ? 0 : buf.length);
     }
@@ -132,6 +172,7 @@ public final class VgpuWire {
      *
      * @param buf the bytes (may be null when {@code len} is 0)
      * @param len how many of them form the command
+     * @return the decoded command
      */
     public static Decoded decode(byte[] buf, int len) {
         VgpuCmd zero = VgpuCmd.headerOnly(CtrlHdr.ZERO);
@@ -186,7 +227,12 @@ public final class VgpuWire {
         }
     }
 
-    /** The raw mem entry at byte {@code off} of a CREATE_BLOB ({@code qs_vgpu_mem_entry_get}). */
+    /**
+     * {@return the raw mem entry at byte {@code off} of a CREATE_BLOB ({@code qs_vgpu_mem_entry_get})}
+     *
+     * @param p the buffer
+     * @param off the byte offset in {@code p}
+     */
     public static MemEntry memEntryGet(byte[] p, int off) {
         return new MemEntry(le64Get(p, off + OFF_ENTRY_ADDR), le32Get(p, off + OFF_ENTRY_LENGTH),
                 le32Get(p, off + OFF_ENTRY_PADDING));
@@ -295,6 +341,9 @@ public final class VgpuWire {
     /**
      * Decodes a response.
      *
+     * @param buf the bytes
+     * @param len the number of bytes
+     * @return the decoded response
      * @throws IllegalArgumentException if {@code len} is too short for its type ({@code -EINVAL})
      */
     public static DecodedResp decodeResp(byte[] buf, int len) {

@@ -28,10 +28,22 @@ import java.util.Locale;
  */
 public final class DiffFuzz {
 
-    /** What a run did. */
+    /**
+     * What a run did.
+     *
+     * @param sequences the sequences
+     * @param steps the steps
+     * @param seconds the seconds
+     * @param counterexample the counterexample
+     * @param divergence the divergence
+     */
     public record Result(long sequences, long steps, double seconds, Path counterexample,
                          DiffRunner.Divergence divergence) {
-        /** Sequences per second. */
+        /**
+         * Sequences per second.
+         *
+         * @return the rate
+         */
         public double rate() {
             return seconds > 0 ? sequences / seconds : 0;
         }
@@ -40,7 +52,12 @@ public final class DiffFuzz {
     private DiffFuzz() {
     }
 
-    /** Entry point; exit status 0 (no divergence), 1 (divergence written), 2 (usage). */
+    /**
+     * Entry point; exit status 0 (no divergence), 1 (divergence written), 2 (usage).
+     *
+     * @param args the command-line arguments
+     * @throws IOException if it cannot be read or written
+     */
     public static void main(String[] args) throws IOException {
         long seconds = -1;
         long count = -1;
@@ -122,6 +139,15 @@ public final class DiffFuzz {
      * (if asked) and written under {@code outDir}.
      *
      * @param progress where the progress line goes, or null for none
+     * @param seed the random seed
+     * @param count the count
+     * @param seconds the seconds
+     * @param gen the gen
+     * @param mode the mode
+     * @param outDir the out dir
+     * @param shrink the shrink
+     * @return the result
+     * @throws IOException if it cannot be read or written
      */
     public static Result run(long seed, long count, long seconds, ScenarioGenerator gen, String mode, Path outDir,
                              boolean shrink, PrintStream progress) throws IOException {
@@ -165,7 +191,12 @@ public final class DiffFuzz {
         return new Result(seqs, steps, (System.nanoTime() - start) / 1e9, null, null);
     }
 
-    /** Shrinks a divergence's scenario and re-runs the result for its report. */
+    /**
+     * Shrinks a divergence's scenario and re-runs the result for its report.
+     *
+     * @param d the device under test
+     * @return the diff runner.divergence
+     */
     public static DiffRunner.Divergence shrink(DiffRunner.Divergence d) {
         Scenario s = d.scenario();
         if (d.step() >= 0) {
@@ -176,7 +207,14 @@ public final class DiffFuzz {
         return again != null ? again : d;
     }
 
-    /** Writes the scenario with the report as comments; returns the file. */
+    /**
+     * Writes the scenario with the report as comments; returns the file.
+     *
+     * @param d the device under test
+     * @param outDir the out dir
+     * @return the path
+     * @throws IOException if it cannot be read or written
+     */
     public static Path write(DiffRunner.Divergence d, Path outDir) throws IOException {
         Files.createDirectories(outDir);
         Path file = outDir.resolve("diff-counterexample-" + d.scenario().seed() + ".txt");

@@ -18,12 +18,23 @@ public final class DiffReplay {
     private DiffReplay() {
     }
 
-    /** Replays one file; null if both sides agree on every step. */
+    /**
+     * Replays one file; null if both sides agree on every step.
+     *
+     * @param file the file
+     * @return the diff runner.divergence
+     * @throws IOException if it cannot be read or written
+     */
     public static DiffRunner.Divergence replay(Path file) throws IOException {
         return DiffRunner.run(Scenario.read(file));
     }
 
-    /** Entry point. */
+    /**
+     * Entry point.
+     *
+     * @param args the command-line arguments
+     * @throws IOException if it cannot be read or written
+     */
     public static void main(String[] args) throws IOException {
         if (args.length == 0) {
             System.err.println("usage: DiffReplay FILE...");

@@ -43,12 +43,16 @@ public final class DiffRunner {
                              Effects rightEff, SimState leftState, SimState rightState, List<String> diff,
                              String error) {
 
-        /** The event the implementations disagreed after, or null for the initial state. */
+        /**
+         * {@return the event the implementations disagreed after, or null for the initial state}
+         */
         public Event event() {
             return step < 0 ? null : scenario.events().get(step);
         }
 
-        /** A human-readable report: step, event, field-by-field diff, and how to replay. */
+        /**
+         * {@return a human-readable report: step, event, field-by-field diff, and how to replay}
+         */
         public String report() {
             StringBuilder b = new StringBuilder();
             b.append("divergence ").append(step < 0 ? "in the initial state"
@@ -81,7 +85,12 @@ public final class DiffRunner {
     private DiffRunner() {
     }
 
-    /** Compares the C engine (left) and the Java twin (right) on {@code s}. */
+    /**
+     * Compares the C engine (left) and the Java twin (right) on {@code s}.
+     *
+     * @param s the scenario
+     * @return the divergence
+     */
     public static Divergence run(Scenario s) {
         return run(s, NATIVE, "C", JAVA, "Java");
     }
@@ -89,6 +98,13 @@ public final class DiffRunner {
     /**
      * Runs {@code s} on both and returns the first disagreement, or null if
      * they agree on every step.
+     *
+     * @param s the scenario
+     * @param left the first implementation
+     * @param leftName its name in reports
+     * @param right the second implementation
+     * @param rightName its name in reports
+     * @return the divergence
      */
     public static Divergence run(Scenario s, Factory left, String leftName, Factory right, String rightName) {
         try (SimDriver l = left.apply(s.params()); SimDriver r = right.apply(s.params())) {
@@ -135,6 +151,10 @@ public final class DiffRunner {
      * Runs {@code s} on one implementation only (throughput measurements);
      * reads the state after every step like the differential run does.
      * Returns the number of steps.
+     *
+     * @param s the scenario
+     * @param impl the implementation
+     * @return the number of steps
      */
     public static int runOne(Scenario s, Factory impl) {
         try (SimDriver d = impl.apply(s.params())) {

@@ -12,12 +12,19 @@ import dev.quiesce.engine.sim.EventKind;
  */
 public record Event(int kind, int arg) {
 
-    /** An event of a known kind. */
+    /**
+     * {@return an event of a known kind}
+     *
+     * @param kind which latency
+     * @param arg the arg
+     */
     public static Event of(EventKind kind, int arg) {
         return new Event(kind.value(), arg);
     }
 
-    /** The kind, or null when {@link #kind()} is not a valid value. */
+    /**
+     * {@return the kind, or null when {@link #kind()} is not a valid value}
+     */
     public EventKind knownKind() {
         return kind >= 0 && kind < EventKind.COUNT ? EventKind.valueOf(kind) : null;
     }
@@ -35,6 +42,8 @@ public record Event(int kind, int arg) {
     /**
      * Parses {@link #toString()}'s syntax.
      *
+     * @param text the text
+     * @return the event
      * @throws IllegalArgumentException on anything else
      */
     public static Event parse(String text) {

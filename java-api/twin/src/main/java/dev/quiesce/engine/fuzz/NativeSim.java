@@ -193,6 +193,7 @@ public final class NativeSim implements SimDriver {
     /**
      * A native simulation with {@code params} ({@code qs_sim_new}).
      *
+     * @param params the engine parameters
      * @throws IllegalStateException if the C side refuses the parameters
      * @throws UnsatisfiedLinkError  if the library cannot be loaded
      */
@@ -206,7 +207,16 @@ public final class NativeSim implements SimDriver {
         }
     }
 
-    /** Raw {@code qs_params_check} on the C side, for parameter twins tests. */
+    /**
+     * Raw {@code qs_params_check} on the C side, for parameter twins tests.
+     *
+     * @param policy the grace-period policy
+     * @param pollLimit the poll limit
+     * @param cbThreshold the cb threshold
+     * @param reserved the reserved
+     * @param pollPeriodNs the poll period ns
+     * @return the params check
+     */
     public static int paramsCheck(int policy, int pollLimit, int cbThreshold, int reserved, long pollPeriodNs) {
         try (Memory p = new Memory(Layout.PARAMS_SIZE)) {
             p.clear();
@@ -219,12 +229,22 @@ public final class NativeSim implements SimDriver {
         }
     }
 
-    /** {@code qs_sim_hash_step} of the C side. */
+    /**
+     * {@code qs_sim_hash_step} of the C side.
+     *
+     * @param h the h
+     * @param id the id
+     * @return the hash step
+     */
     public static long hashStep(long h, long id) {
         return Lib.qs_sim_hash_step(h, id);
     }
 
-    /** {@code sizeof(qs_sim_state)} as the library reports it. */
+    /**
+     * {@code sizeof(qs_sim_state)} as the library reports it.
+     *
+     * @return the state size
+     */
     public static int stateSize() {
         return Layout.STATE_SIZE;
     }
@@ -240,7 +260,9 @@ public final class NativeSim implements SimDriver {
         return p;
     }
 
-    /** The parameters the simulation was created with. */
+    /**
+     * {@return the parameters the simulation was created with}
+     */
     public Params params() {
         return params;
     }

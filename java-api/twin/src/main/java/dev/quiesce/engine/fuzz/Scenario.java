@@ -42,17 +42,27 @@ public record Scenario(long seed, Params params, List<Event> events) {
         events = List.copyOf(events);
     }
 
-    /** The same scenario with other events. */
+    /**
+     * {@return the same scenario with other events}
+     *
+     * @param newEvents the same scenario with other events
+     */
     public Scenario withEvents(List<Event> newEvents) {
         return new Scenario(seed, params, newEvents);
     }
 
-    /** The same scenario with other parameters. */
+    /**
+     * {@return the same scenario with other parameters}
+     *
+     * @param newParams the same scenario with other parameters
+     */
     public Scenario withParams(Params newParams) {
         return new Scenario(seed, newParams, events);
     }
 
-    /** The replay-file text. */
+    /**
+     * {@return the replay-file text}
+     */
     public String format() {
         StringBuilder b = new StringBuilder(MAGIC).append('\n');
         b.append("seed ").append(seed).append('\n');
@@ -68,6 +78,8 @@ public record Scenario(long seed, Params params, List<Event> events) {
     /**
      * Parses {@link #format()}'s text.
      *
+     * @param text the text
+     * @return the scenario
      * @throws IllegalArgumentException on malformed text
      */
     public static Scenario parse(String text) {
@@ -154,12 +166,23 @@ public record Scenario(long seed, Params params, List<Event> events) {
         return raw;
     }
 
-    /** Writes {@link #format()} to {@code file}. */
+    /**
+     * Writes {@link #format()} to {@code file}.
+     *
+     * @param file the file
+     * @throws IOException if it cannot be read or written
+     */
     public void write(Path file) throws IOException {
         Files.writeString(file, format(), StandardCharsets.UTF_8);
     }
 
-    /** Reads a scenario file. */
+    /**
+     * Reads a scenario file.
+     *
+     * @param file the file
+     * @return the scenario
+     * @throws IOException if it cannot be read or written
+     */
     public static Scenario read(Path file) throws IOException {
         return parse(Files.readString(file, StandardCharsets.UTF_8));
     }

@@ -32,7 +32,12 @@ public final class ScenarioGenerator {
     private final int minEvents;
     private final int maxEvents;
 
-    /** Scenarios of {@code minEvents..maxEvents} events. */
+    /**
+     * Scenarios of {@code minEvents..maxEvents} events.
+     *
+     * @param minEvents the min events
+     * @param maxEvents the max events
+     */
     public ScenarioGenerator(int minEvents, int maxEvents) {
         if (minEvents < 0 || maxEvents < minEvents) {
             throw new IllegalArgumentException("bad length range " + minEvents + ".." + maxEvents);
@@ -41,7 +46,11 @@ public final class ScenarioGenerator {
         this.maxEvents = maxEvents;
     }
 
-    /** The scenario for {@code seed}. */
+    /**
+     * {@return the scenario for {@code seed}}
+     *
+     * @param seed the scenario for {@code seed}
+     */
     public Scenario generate(long seed) {
         SplittableRandom rnd = new SplittableRandom(seed);
         Params params = params(rnd);

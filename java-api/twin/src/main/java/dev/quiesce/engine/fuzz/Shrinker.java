@@ -18,7 +18,7 @@ public final class Shrinker {
     }
 
     /**
-     * The smallest scenario found that still makes {@code fails} true.
+     * {@return the smallest scenario found that still makes {@code fails} true}
      *
      * @param s      a failing scenario
      * @param fails  re-runs a candidate

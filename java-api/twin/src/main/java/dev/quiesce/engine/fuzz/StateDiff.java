@@ -18,7 +18,13 @@ public final class StateDiff {
     private StateDiff() {
     }
 
-    /** The differing leaves of {@code left} and {@code right}, each as {@code path: left | right}. */
+    /**
+     * {@return the differing leaves of {@code left} and {@code right}, each as {@code path: left | right}}
+     *
+     * @param root the name of the top-level value
+     * @param left one value
+     * @param right the other value
+     */
     public static List<String> diff(String root, Object left, Object right) {
         List<String> out = new ArrayList<>();
         walk(root, left, right, out);

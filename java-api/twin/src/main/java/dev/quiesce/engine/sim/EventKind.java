@@ -26,19 +26,26 @@ public enum EventKind {
 
     private static final EventKind[] VALUES = values();
 
-    /** The C value. */
+    /**
+     * {@return the C value}
+     */
     public int value() {
         return ordinal();
     }
 
-    /** True for the kinds whose argument is a reader slot. */
+    /**
+     * True for the kinds whose argument is a reader slot.
+     *
+     * @return the takes slot
+     */
     public boolean takesSlot() {
         return ordinal() <= UNLOCK.ordinal();
     }
 
     /**
-     * The kind with C value {@code value}.
+     * {@return the kind with C value {@code value}}
      *
+     * @param value the kind with C value {@code value}
      * @throws IllegalArgumentException for an unknown value
      */
     public static EventKind valueOf(int value) {

@@ -131,12 +131,21 @@ public final class Sim implements SimDriver {
     private int markersHead;
     private int markersTail;
 
-    /** A simulation with {@code params}. Mirrors {@code qs_sim_new}. */
+    /**
+     * A simulation with {@code params}. Mirrors {@code qs_sim_new}.
+     *
+     * @param params the engine parameters
+     */
     public Sim(Params params) {
         this(params, Fault.NONE);
     }
 
-    /** A simulation with an injected fault (tests only). */
+    /**
+     * A simulation with an injected fault (tests only).
+     *
+     * @param params the engine parameters
+     * @param fault the fault
+     */
     public Sim(Params params, Fault fault) {
         Objects.requireNonNull(params, "params");
         this.fault = Objects.requireNonNull(fault, "fault");
@@ -152,15 +161,19 @@ public final class Sim implements SimDriver {
         }
     }
 
-    /** The parameters. */
+    /**
+     * {@return the parameters}
+     */
     public Params params() {
         return gp.params();
     }
 
     /**
-     * The order-sensitive hash used for run_hash: {@code h' = (h ^ id) * 1099511628211}
-     * (64-bit FNV-1a step over whole ids), starting from {@link #HASH_INIT}.
-     * Mirrors {@code qs_sim_hash_step}.
+     * {@return the order-sensitive hash used for run_hash: {@code h' = (h ^ id) * 1099511628211}
+     * (64-bit FNV-1a step over whole ids), starting from {@link #HASH_INIT}} Mirrors {@code qs_sim_hash_step}.
+     *
+     * @param h the h
+     * @param id the id
      */
     public static long hashStep(long h, long id) {
         return (h ^ id) * HASH_PRIME;

@@ -14,15 +14,27 @@ public interface SimDriver extends AutoCloseable {
      * (unknown values are an invalid event), {@code arg} the reader slot
      * where the kind takes one. Invalid events return a negative
      * {@link Effects#rc()} and change nothing. Mirrors {@code qs_sim_step}.
+     *
+     * @param kind which latency
+     * @param arg the arg
+     * @return the effects
      */
     Effects step(int kind, int arg);
 
-    /** Apply one event of a known kind. */
+    /**
+     * Apply one event of a known kind.
+     *
+     * @param kind which latency
+     * @param arg the arg
+     * @return the effects
+     */
     default Effects step(EventKind kind, int arg) {
         return step(kind.value(), arg);
     }
 
-    /** The whole observable state. Mirrors {@code qs_sim_state_get}. */
+    /**
+     * {@return the whole observable state} Mirrors {@code qs_sim_state_get}.
+     */
     SimState state();
 
     /** Release any native memory (no-op for the Java engine). */

@@ -11,14 +11,17 @@ public enum SimOwner {
 
     private static final SimOwner[] VALUES = values();
 
-    /** The C value. */
+    /**
+     * {@return the C value}
+     */
     public int value() {
         return ordinal();
     }
 
     /**
-     * The owner with C value {@code value}.
+     * {@return the owner with C value {@code value}}
      *
+     * @param value the owner with C value {@code value}
      * @throws IllegalArgumentException for an unknown value
      */
     public static SimOwner valueOf(int value) {

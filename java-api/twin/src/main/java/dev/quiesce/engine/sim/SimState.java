@@ -39,7 +39,12 @@ public record SimState(long gpCtr, SimWriter writer, SimOwner owner, GpSnapshot 
         }
     }
 
-    /** Reader slot {@code i}. */
+    /**
+     * Reader slot {@code i}.
+     *
+     * @param i the i
+     * @return the sim reader
+     */
     public SimReader reader(int i) {
         return readers.get(i);
     }

@@ -13,14 +13,17 @@ public enum SimWriter {
 
     private static final SimWriter[] VALUES = values();
 
-    /** The C value. */
+    /**
+     * {@return the C value}
+     */
     public int value() {
         return ordinal();
     }
 
     /**
-     * The writer state with C value {@code value}.
+     * {@return the writer state with C value {@code value}}
      *
+     * @param value the writer state with C value {@code value}
      * @throws IllegalArgumentException for an unknown value
      */
     public static SimWriter valueOf(int value) {
