@@ -58,7 +58,12 @@ public final class ConfigService {
         config.replace(next, old -> retired.incrementAndGet());
     }
 
-    /** Runs request threads for {@code millis} ms while the configuration is reloaded every 50 ms. */
+    /**
+     * Runs request threads for {@code millis} ms while the configuration is reloaded every 50 ms.
+     *
+     * @param args the command-line arguments
+     * @throws Exception if it cannot be read or written
+     */
     public static void main(String[] args) throws Exception {
         long millis = args.length > 0 ? Long.parseLong(args[0]) : 2000;
         try (RcuDomain rcu = RcuDomain.create()) {

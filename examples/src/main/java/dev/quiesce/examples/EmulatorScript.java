@@ -29,6 +29,12 @@ public final class EmulatorScript {
     private EmulatorScript() {
     }
 
+    /**
+     * Runs the script.
+     *
+     * @param args optionally the policy ({@code FQS} or {@code LEGACY}; default {@code FQS})
+     * @throws Exception if the machine fails
+     */
     public static void main(String[] args) throws Exception {
         Policy policy = args.length > 0 ? Policy.valueOf(args[0]) : Policy.FQS;
         try (Machine m = Machine.builder()

@@ -42,7 +42,7 @@ import picocli.CommandLine.Spec;
             "threads. synchronize(): latency with a reader running (HdrHistogram).",
             "callRcu: callbacks retired per second. Medians of --rounds rounds; a busy",
             "machine gives noisy numbers, so compare within one run. For rigorous",
-            "numbers use the JMH benchmarks (mvn -Pbench, see java-api/pom.xml).",
+            "numbers use the JMH benchmarks (mvn -Pbench, see java-api/core/pom.xml).",
             "",
         })
 final class BenchCommand implements Callable<Integer> {

@@ -35,9 +35,17 @@ import picocli.CommandLine.Command;
             "1 a failed check (violation, divergence), 2 usage error, 3 other error."})
 public final class Main implements Runnable {
 
+    /** The top-level command; picocli fills in its options. */
+    public Main() {
+    }
+
     private static final Set<String> TOP_LEVEL = Set.of("-h", "--help", "-V", "--version");
 
-    /** Entry point: exits with the command's status. */
+    /**
+     * Entry point: exits with the command's status.
+     *
+     * @param args the command-line arguments
+     */
     public static void main(String[] args) {
         PrintWriter out = new PrintWriter(System.out, true);
         PrintWriter err = new PrintWriter(System.err, true);
@@ -47,6 +55,9 @@ public final class Main implements Runnable {
     /**
      * Runs the tool without exiting (for tests and embedding).
      *
+     * @param out where to write
+     * @param err the err
+     * @param args the command-line arguments
      * @return the exit status: 0 success, 1 a failed check (violation, divergence), 2 usage
      */
     public static int execute(PrintWriter out, PrintWriter err, String... args) {

@@ -1,0 +1,800 @@
+package dev.quiesce;
+
+import dev.quiesce.internal.Backends;
+import dev.quiesce.spi.BackendDomain;
+import dev.quiesce.spi.BackendReader;
+import dev.quiesce.spi.DomainConfig;
+import dev.quiesce.spi.NotifierHandle;
+import dev.quiesce.spi.RcuBackend;
+import java.time.Duration;
+import java.util.Objects;
+import java.util.concurrent.CountDownLatch;
+import java.util.concurrent.TimeUnit;
+
+/**
+ * A read-copy-update (RCU) domain: readers that never block, writers that
+ * wait for a <em>grace period</em> (every reader that might still see an old
+ * object has left its read section) before reclaiming it. Implements QEMU's
+ * userspace RCU with the force-quiescent-state design (libquiesce), on one of
+ * three {@linkplain Backend backends}.
+ *
+ * <h2>Readers</h2>
+ * A thread reads inside a section: {@code try (ReadSection s = domain.read()) {...}}.
+ * Sections nest. Entering and leaving a section never blocks, allocates
+ * nothing after escape analysis and writes no memory shared with other
+ * readers.
+ *
+ * <p><b>Hot loops.</b> {@code read()} finds the calling thread's registration
+ * through a {@link ThreadLocal}. A thread that enters many sections can skip
+ * that lookup: {@link #registerThread()} returns the thread's {@link Reader},
+ * whose {@link Reader#read()}, {@link Reader#lock()} and {@link Reader#unlock()}
+ * are the fastest way in and out of a section (they check only that the
+ * caller is the owning thread):
+ * <pre>{@code
+ * RcuDomain.Reader reader = rcu.registerThread();   // once, on the reading thread
+ * while (running) {
+ *     try (ReadSection s = reader.read()) {
+ *         use(config.get());
+ *     }
+ * }
+ * reader.close();                                   // unregisters
+ * }</pre>
+ * Both ways share one registration and one nesting depth per thread: sections
+ * opened through the handle and through the domain nest with each other.
+ *
+ * <p><b>Registration.</b> A thread is registered as a reader of this domain
+ * automatically on its first {@link #read()} (or {@link #readLock()},
+ * {@link #onForce(Runnable)}); {@link #registerThread()} does it explicitly
+ * (for example to pay the registration before a latency-sensitive loop) and
+ * returns a handle that unregisters. Registrations of threads that have died
+ * are reaped on the next registration, {@link #synchronize()}, {@link #drain()}
+ * or {@link #close()}. Register platform threads only: a virtual thread is
+ * not tied to one OS thread.
+ *
+ * <h2>Writers</h2>
+ * Publish a new version (see {@link RcuReference}), then either wait with
+ * {@link #synchronize()} and reclaim the old one, or hand the reclamation to
+ * {@link #callRcu(Runnable)}, which runs it on the domain's worker thread
+ * after a grace period. {@link #drain()} waits for every queued callback;
+ * {@link #force()} asks the current grace period to kick busy readers at once
+ * through their {@linkplain #onForce(Runnable) force notifiers}.
+ *
+ * <h2>Memory consistency effects</h2>
+ * Actions of a thread before it calls {@link #callRcu(Runnable)}
+ * <i>happen-before</i> the callback runs. Every read section that began before
+ * a {@link #synchronize()} call (or before a {@code callRcu}) has ended when
+ * it returns (when the callback runs), and the actions inside that section
+ * <i>happen-before</i> the return (the callback). A section that begins after
+ * a value was {@linkplain RcuReference#publish published} sees that value or a
+ * later one. Actions before a {@link #drain()} call's callbacks ran
+ * <i>happen-before</i> {@code drain()} returns.
+ *
+ * <h2>Misuse</h2>
+ * Every misuse the facade can see throws and leaves the domain usable:
+ * closing sections out of order or twice, {@link #readUnlock()} without
+ * {@link #readLock()}, {@code synchronize()}, {@code trySynchronize} or
+ * {@code drain()} inside a read section of this domain (they would wait for
+ * the caller itself: {@link IllegalStateException}), {@code drain()} or
+ * {@code close()} from a callback, null arguments, and any use after
+ * {@link #close()}. A callback or notifier that throws is caught, counted in
+ * {@link Stats#callbackExceptions()} / {@link Stats#notifierExceptions()} and
+ * passed to the {@linkplain #setCallbackExceptionHandler handler}; the other
+ * callbacks still run.
+ *
+ * <h2>Native access</h2>
+ * The FFM backend calls restricted methods: run with
+ * {@code --enable-native-access=dev.quiesce,dev.quiesce.bindings} (module
+ * path) or {@code --enable-native-access=ALL-UNNAMED} (class path). It needs
+ * JDK 23 or later; older JDKs use the JNA backend.
+ *
+ * <p><b>Sample usage.</b>
+ * <pre>{@code
+ * try (RcuDomain rcu = RcuDomain.builder().policy(Policy.FQS).build()) {
+ *     RcuReference<Config> config = new RcuReference<>(rcu, Config.initial());
+ *     // readers, any number of threads:
+ *     try (ReadSection s = rcu.read()) {
+ *         use(config.get());
+ *     }
+ *     // a writer:
+ *     config.replace(Config.next(), old -> old.release()); // release after a grace period
+ *     rcu.drain();                                         // wait for the release
+ * }
+ * }</pre>
+ *
+ * <p>Thread-safe.
+ */
+public final class RcuDomain implements AutoCloseable {
+
+    /*
+     * Implementation notes.
+     *
+     * The read side is (slot cache, else ThreadLocal) -> Reader ->
+     * BackendReader (or, on the hot-loop path, the caller's Reader ->
+     * BackendReader). The slot cache (mine()) is an array indexed by the
+     * thread id's low bits: a hit is two loads and a compare of the
+     * Reader's final `thread` field, cheaper than a ThreadLocal lookup;
+     * slots are written only on a miss, so threads that do not collide
+     * share no written cache line. Its entries are hints: each use checks
+     * the owner (final field, so a racy read sees it initialised) and
+     * `released`, exactly as for a ThreadLocal hit. The facade keeps
+     * the nesting depth in Reader (owner-only field) so that every misuse
+     * check costs no call into the backend; the backend sees the outermost
+     * lock and unlock only, and is the only one to touch its own record.
+     *
+     * This file is the facade and the read-side fast path. The rest lives
+     * by concern in package-private classes: ReaderRegistration (a Reader's
+     * state, entering and leaving sections), ReaderRegistry (registering,
+     * releasing and reaping readers; the lifecycle and its lock), Callbacks
+     * (wrapping callbacks and notifiers, counting and handling what they
+     * throw); the tunables are DomainConfig (spi). The fast path reads the
+     * registry's slot cache and ThreadLocal through final fields of this
+     * class, so it has no extra load.
+     *
+     * close() refuses while any live thread is inside a section, then
+     * releases the other threads' readers. That a thread is idle is read from
+     * its depth without synchronizing with it: a thread that starts a section
+     * concurrently with close() races with it, as with any closed resource.
+     * The FFM backend turns that race into an IllegalStateException (its
+     * native records live in shared arenas, closed with a handshake); the
+     * other backends document it.
+     */
+
+    /**
+     * Receives exceptions thrown by callbacks ({@link #callRcu(Runnable)}) and
+     * force notifiers ({@link #onForce(Runnable)}). Runs on the thread that ran
+     * the task (the domain's worker, or a writer for notifiers); it must not
+     * block. An exception it throws is printed to {@code System.err} and
+     * otherwise ignored.
+     */
+    @FunctionalInterface
+    public interface CallbackExceptionHandler {
+        /**
+         * Handles one exception.
+         *
+         * @param task the callback or notifier that threw, as passed by the user
+         * @param error what it threw
+         */
+        void uncaught(Runnable task, Throwable error);
+    }
+
+    /** The default handler: prints the exception to {@code System.err}. */
+    public static final CallbackExceptionHandler PRINT_TO_STDERR = (task, error) -> {
+        System.err.println("quiesce: RCU callback or notifier " + task + " threw (counted in Stats):");
+        error.printStackTrace();
+    };
+
+    private final RcuBackend backend;
+    private final BackendDomain impl;
+    private final DomainConfig config;
+    /* Readers and lifecycle; its `slots` and `local`, copied below for the fast path. */
+    final ReaderRegistry registry;
+    private final Reader[] slots;
+    private final ThreadLocal<Reader> local;
+    private final Callbacks callbacks;
+
+    private RcuDomain(Builder b) {
+        Backend kind = b.backend != null ? b.backend : Backends.defaultBackend();
+        this.backend = Backends.get(kind);
+        this.config = b.config;
+        this.callbacks = new Callbacks(b.handler);
+        this.impl = backend.open(config);
+        this.registry = new ReaderRegistry(this, impl);
+        this.slots = registry.slots;
+        this.local = registry.local;
+    }
+
+    /**
+     * {@return a domain with QEMU's defaults (FQS, 10 ms poll period, 5 polls, 30
+     * callbacks) on the default backend}
+     *
+     * @throws BackendUnavailableException if no backend can run here
+     */
+    public static RcuDomain create() {
+        return builder().build();
+    }
+
+    /**
+     * {@return a new builder with QEMU's defaults}
+     */
+    public static Builder builder() {
+        return new Builder();
+    }
+
+    /**
+     * Configures and creates an {@link RcuDomain}. Defaults: {@link Policy#FQS},
+     * 10 ms poll period, poll limit 5, callback threshold 30, membarrier when
+     * the kernel offers it, the default {@linkplain Backend backend}, and
+     * {@link #PRINT_TO_STDERR}.
+     */
+    public static final class Builder {
+        /* The RCU tunables; DomainConfig's constructor checks each. */
+        private DomainConfig config = DomainConfig.defaults(Policy.FQS);
+        private Backend backend;
+        private CallbackExceptionHandler handler = PRINT_TO_STDERR;
+
+        private Builder() {
+        }
+
+        /**
+         * The grace-period policy.
+         *
+         * @param policy the grace-period policy
+         * @return this builder
+         */
+        public Builder policy(Policy policy) {
+            config = config.withPolicy(policy);
+            return this;
+        }
+
+        /**
+         * How long a grace period in the normal state sleeps between scans
+         * (LEGACY: between the worker's pre-polls).
+         *
+         * @param period how long a grace period in the normal state sleeps between scans
+         * (LEGACY: between the worker's pre-polls)
+         * @return this builder
+         * @throws IllegalArgumentException if not positive
+         */
+        public Builder pollPeriod(Duration period) {
+            config = config.withPollPeriodNanos(Objects.requireNonNull(period, "period").toNanos());
+            return this;
+        }
+
+        /**
+         * Polls before a grace period forces readers (LEGACY: the worker's
+         * maximum pre-polls).
+         *
+         * @param polls the number of polls
+         * @return this builder
+         * @throws IllegalArgumentException if not positive
+         */
+        public Builder pollLimit(int polls) {
+            config = config.withPollLimit(polls);
+            return this;
+        }
+
+        /**
+         * Pending callbacks that make a grace period force readers (LEGACY:
+         * the count the worker's pre-polls wait for).
+         *
+         * @param callbacks pending callbacks that make a grace period force readers (LEGACY:
+         * the count the worker's pre-polls wait for)
+         * @return this builder
+         * @throws IllegalArgumentException if not positive
+         */
+        public Builder callbackThreshold(int callbacks) {
+            config = config.withCallbackThreshold(callbacks);
+            return this;
+        }
+
+        /**
+         * Whether native readers may rely on {@code membarrier(2)} (a compiler
+         * barrier on the read side) when the kernel offers it; {@code false}
+         * makes them issue full fences. Ignored by the pure-Java backend.
+         *
+         * @param use whether to rely on {@code membarrier(2)}
+         * @return this builder
+         */
+        public Builder useMembarrier(boolean use) {
+            config = config.withUseMembarrier(use);
+            return this;
+        }
+
+        /**
+         * The scheduler slice the native call worker asks the kernel for, in
+         * microseconds (default {@value DomainConfig#DEFAULT_WORKER_SLICE_MICROS}):
+         * a short slice lets the worker preempt busy threads as soon as it
+         * wakes, instead of at their next scheduler tick, which keeps
+         * {@code force()}'s latency low on busy CPUs. 0 leaves the kernel's
+         * default. Linux 6.12+ (EEVDF custom slices; no privilege needed);
+         * older kernels ignore it, as does the pure-Java backend.
+         *
+         * @param micros the scheduler slice the native call worker asks the kernel for, in
+         * microseconds (default {@value DomainConfig#DEFAULT_WORKER_SLICE_MICROS}):
+         * a short slice lets the worker preempt busy threads as soon as it
+         * wakes, instead of at their next scheduler tick, which keeps
+         * {@code force()}'s latency low on busy CPUs
+         * @return this builder
+         * @throws IllegalArgumentException unless 0 or
+         *         {@value DomainConfig#MIN_WORKER_SLICE_MICROS}..{@value DomainConfig#MAX_WORKER_SLICE_MICROS}
+         */
+        public Builder workerSliceMicros(int micros) {
+            config = config.withWorkerSliceMicros(micros);
+            return this;
+        }
+
+        /**
+         * The backend; {@code null} restores the default choice.
+         *
+         * @param backend the backend; {@code null} restores the default choice
+         * @return this builder
+         */
+        public Builder backend(Backend backend) {
+            this.backend = backend;
+            return this;
+        }
+
+        /**
+         * The initial {@linkplain RcuDomain#setCallbackExceptionHandler callback exception handler}.
+         *
+         * @param handler the initial {@linkplain RcuDomain#setCallbackExceptionHandler callback exception handler}
+         * @return this builder
+         */
+        public Builder callbackExceptionHandler(CallbackExceptionHandler handler) {
+            this.handler = Objects.requireNonNull(handler, "handler");
+            return this;
+        }
+
+        /**
+         * Creates the domain.
+         *
+         * @return the new, open domain
+         * @throws BackendUnavailableException if the backend cannot run here
+         * @throws RcuException if the backend cannot create a domain
+         */
+        public RcuDomain build() {
+            return new RcuDomain(this);
+        }
+    }
+
+    // ------------------------------------------------------------ readers
+
+    /**
+     * Enters a read section; close it with try-with-resources. Registers the
+     * calling thread first if it is not registered yet.
+     *
+     * @return the open section
+     * @throws IllegalStateException if the domain is closed
+     */
+    public ReadSection read() {
+        Reader r = mine();
+        if (r == null || r.released) {
+            r = registry.attach();
+        }
+        // r is this thread's own, checked live just above: no owner check,
+        // no second look at `released`.
+        return new ReadSection(r, r.enterOwned());
+    }
+
+    /**
+     * Enters a read section without a section object, QEMU style
+     * ({@code rcu_read_lock}); pair with {@link #readUnlock()} on the same
+     * thread. Prefer {@link #read()}.
+     *
+     * @throws IllegalStateException if the domain is closed
+     */
+    public void readLock() {
+        Reader r = mine();
+        if (r == null || r.released) {
+            r = registry.attach();
+        }
+        r.enterOwned();
+    }
+
+    /**
+     * Leaves the innermost section entered by {@link #readLock()}.
+     *
+     * @throws IllegalStateException if the calling thread is not inside a
+     *         section of this domain (unlock without lock); nothing changes
+     */
+    public void readUnlock() {
+        Reader r = mine();
+        // depth is this thread's own field: the check is exact.
+        if (r == null || r.depth == 0) {
+            throw new IllegalStateException("readUnlock() without readLock(): thread "
+                    + Thread.currentThread().getName() + " is not inside a read section of " + this);
+        }
+        r.exitOwned();
+    }
+
+    /**
+     * {@return whether the calling thread is inside a read section of this domain}
+     */
+    public boolean inReadSection() {
+        Reader r = mine();
+        return r != null && r.depth > 0;
+    }
+
+    /* The fast path's lookup: the calling thread's Reader (possibly released), or null. */
+    private Reader mine() {
+        Thread self = Thread.currentThread();
+        @SuppressWarnings("deprecation") // Thread.threadId() is JDK 19+; this is release 17
+        int slot = (int) self.getId() & (ReaderRegistry.SLOTS - 1);
+        Reader r = slots[slot];
+        if (r != null && r.thread == self) {
+            return r;
+        }
+        r = local.get();
+        if (r != null) {
+            slots[slot] = r;
+        }
+        return r;
+    }
+
+    /**
+     * Registers the calling thread as a reader now (otherwise its first
+     * {@link #read()} does) and returns its registration. Idempotent: while
+     * the thread stays registered, every call returns the same
+     * {@link Reader}.
+     *
+     * <p>The returned handle is the fast path for hot loops: its
+     * {@link Reader#read()}, {@link Reader#lock()} and {@link Reader#unlock()}
+     * skip the {@link ThreadLocal} lookup of {@link #read()}. Its
+     * {@link Reader#close()} unregisters the thread, like
+     * {@link #unregisterThread()}.
+     *
+     * @return the calling thread's reader of this domain
+     * @throws IllegalStateException if the domain is closed
+     */
+    public Reader registerThread() {
+        Reader r = local.get();
+        if (r == null || r.released) {
+            r = registry.attach();
+        }
+        return r;
+    }
+
+    /**
+     * {@return whether the calling thread is registered as a reader of this domain}
+     */
+    public boolean isThreadRegistered() {
+        Reader r = local.get();
+        return r != null && !r.released && registry.isOpen();
+    }
+
+    /**
+     * Unregisters the calling thread (if registered), removing its force
+     * notifiers. A later {@link #read()} registers it again.
+     *
+     * @throws IllegalStateException if the thread is inside a read section
+     */
+    public void unregisterThread() {
+        Reader r = local.get();
+        if (r == null) {
+            return;
+        }
+        registry.unregister(r, "unregisterThread()");
+    }
+
+    // ------------------------------------------------------------ writers
+
+    /**
+     * Waits for a grace period: returns once every read section that was
+     * open when it was called has closed. Expedited: under {@link Policy#FQS}
+     * busy readers are kicked at once.
+     *
+     * @throws IllegalStateException if the calling thread is inside a read
+     *         section of this domain (it would wait for itself), or the domain is closed
+     */
+    public void synchronize() {
+        registry.checkOpen("synchronize()");
+        registry.checkNotInSection("synchronize()");
+        registry.reapDeadReaders();
+        impl.synchronize();
+    }
+
+    /**
+     * Waits at most {@code timeout} for a grace period. Implemented as a
+     * callback queued with {@link #callRcu(Runnable)} followed by
+     * {@link #force()}: it counts in {@link Stats#callbacksQueued()} and
+     * {@link Stats#forces()}, and waits behind callbacks queued before it.
+     *
+     * @param timeout how long to wait at most
+     * @param unit the unit of {@code timeout}
+     * @return {@code true} if a grace period ended within the timeout
+     * @throws InterruptedException if interrupted while waiting
+     * @throws IllegalStateException as {@link #synchronize()}
+     */
+    public boolean trySynchronize(long timeout, TimeUnit unit) throws InterruptedException {
+        Objects.requireNonNull(unit, "unit");
+        registry.checkOpen("trySynchronize()");
+        registry.checkNotInSection("trySynchronize()");
+        CountDownLatch done = new CountDownLatch(1);
+        impl.call(done::countDown);
+        impl.force();
+        return done.await(timeout, unit);
+    }
+
+    /**
+     * Runs {@code callback} once, after a grace period, on the domain's
+     * worker thread, in FIFO order with the other callbacks. Callbacks should
+     * be short and must not block on the domain ({@link #drain()} and
+     * {@link #close()} from a callback throw). A callback that throws is
+     * reported to the handler; the others still run. Callbacks still queued
+     * when the domain is closed run during {@link #close()}.
+     *
+     * @param callback the reclamation to run
+     * @throws NullPointerException if {@code callback} is null
+     * @throws IllegalStateException if the domain is closed or closing
+     * @throws RcuException if the worker thread cannot be started
+     */
+    public void callRcu(Runnable callback) {
+        Objects.requireNonNull(callback, "callback");
+        registry.checkOpen("callRcu()");
+        impl.call(callbacks.guardCallback(callback));
+    }
+
+    /**
+     * Returns once every callback queued before this call has run.
+     *
+     * @throws IllegalStateException if called inside a read section of this
+     *         domain or from one of its callbacks, or if the domain is closed
+     */
+    public void drain() {
+        registry.checkOpen("drain()");
+        registry.checkNotInSection("drain()");
+        if (callbacks.onCallbackThread()) {
+            throw new IllegalStateException("drain() from a callback of the same domain would wait for itself");
+        }
+        registry.reapDeadReaders();
+        impl.drain();
+    }
+
+    /**
+     * Asks the current (or next) grace period to enter the force-quiescent
+     * state: busy readers' force notifiers run and the writer is woken by the
+     * last reader instead of a timer. No effect under {@link Policy#LEGACY}.
+     *
+     * @throws IllegalStateException if the domain is closed
+     */
+    public void force() {
+        registry.checkOpen("force()");
+        impl.force();
+    }
+
+    /**
+     * Adds a force notifier for the calling thread (registering it if
+     * needed): {@code notifier} runs on the writer's thread whenever a grace
+     * period this thread blocks enters the force-quiescent state (LEGACY:
+     * only while a drain is in progress). A typical notifier sets a flag that
+     * makes the thread leave its long read section soon. Notifiers must be
+     * quick and must not call into the domain.
+     *
+     * @param notifier what to run when this thread is forced
+     * @return a handle whose {@code close()} removes the notifier (from any thread)
+     * @throws NullPointerException if {@code notifier} is null
+     * @throws IllegalStateException if the domain is closed
+     */
+    public Registration onForce(Runnable notifier) {
+        Objects.requireNonNull(notifier, "notifier");
+        Reader r = local.get();
+        if (r == null || r.released) {
+            r = registry.attach();
+        }
+        registry.checkOpen("onForce()");
+        NotifierHandle handle = r.impl.addNotifier(callbacks.guardNotifier(notifier));
+        return registry.notifierRegistration(r, handle);
+    }
+
+    // ------------------------------------------------------------ information
+
+    /**
+     * {@return a snapshot of the counters}
+     *
+     * @throws IllegalStateException if the domain is closed
+     */
+    public Stats stats() {
+        registry.checkOpen("stats()");
+        return Stats.of(impl.stats(), callbacks.callbackExceptions(), callbacks.notifierExceptions());
+    }
+
+    /**
+     * {@return the backend this domain runs on}
+     */
+    public Backend backend() {
+        return backend.kind();
+    }
+
+    /**
+     * {@return a one-line description of the backend (library version and path for native backends)}
+     */
+    public String backendDescription() {
+        return backend.description();
+    }
+
+    /**
+     * {@return the grace-period policy}
+     */
+    public Policy policy() {
+        return config.policy();
+    }
+
+    /**
+     * {@return the poll period}
+     */
+    public Duration pollPeriod() {
+        return Duration.ofNanos(config.pollPeriodNanos());
+    }
+
+    /**
+     * {@return the poll limit}
+     */
+    public int pollLimit() {
+        return config.pollLimit();
+    }
+
+    /**
+     * {@return the callback threshold}
+     */
+    public int callbackThreshold() {
+        return config.callbackThreshold();
+    }
+
+    /**
+     * {@return whether {@link #close()} has completed}
+     */
+    public boolean isClosed() {
+        return registry.state == ReaderRegistry.Lifecycle.CLOSED;
+    }
+
+    /**
+     * Replaces the handler of exceptions thrown by callbacks and notifiers.
+     * The count in {@link Stats} is kept whatever the handler does.
+     *
+     * @param handler the new handler
+     * @throws NullPointerException if {@code handler} is null
+     */
+    public void setCallbackExceptionHandler(CallbackExceptionHandler handler) {
+        callbacks.handler(Objects.requireNonNull(handler, "handler"));
+    }
+
+    /**
+     * {@return the current callback exception handler}
+     */
+    public CallbackExceptionHandler callbackExceptionHandler() {
+        return callbacks.handler();
+    }
+
+    // ------------------------------------------------------------ closing
+
+    /**
+     * Closes the domain: unregisters every thread that is outside its read
+     * sections, runs every callback still queued (on the worker; nothing is
+     * dropped), stops the worker and frees the native domain. Idempotent.
+     * Afterwards every method except {@link #close()}, {@link #isClosed()} and
+     * the configuration getters throws {@link IllegalStateException}.
+     *
+     * <p>Callbacks that run during {@code close()} see the domain closing:
+     * {@code callRcu} from them throws (reported to the handler).
+     *
+     * @throws IllegalStateException if a live thread (the caller included) is
+     *         inside a read section of this domain, or if called from one of the
+     *         domain's callbacks; the domain stays open and usable
+     */
+    @Override
+    public void close() {
+        if (callbacks.onCallbackThread()) {
+            throw new IllegalStateException("close() from a callback of the same domain would wait for itself");
+        }
+        registry.close();
+    }
+
+    @Override
+    public String toString() {
+        return "RcuDomain[" + backend.kind().id() + ", " + config.policy() + ", " + registry.state + "]";
+    }
+
+    /**
+     * One thread's registration as a reader of a domain, returned by
+     * {@link RcuDomain#registerThread()}: the fast path into read sections for
+     * hot loops. {@link #read()}, {@link #lock()} and {@link #unlock()} do what
+     * {@link RcuDomain#read()}, {@link RcuDomain#readLock()} and
+     * {@link RcuDomain#readUnlock()} do, without looking up the calling
+     * thread's registration: they only check that the caller is the owning
+     * thread. Like the domain's own methods they never block and allocate
+     * nothing after escape analysis.
+     *
+     * <p>Sections opened through the handle and through the domain share one
+     * nesting depth: they nest with each other and must be closed innermost
+     * first. {@link #close()} unregisters the thread (like
+     * {@link RcuDomain#unregisterThread()}); afterwards, or once the domain is
+     * closed, entering a section through this handle throws
+     * {@link IllegalStateException} (call {@code registerThread()} again for a
+     * new handle; {@code domain.read()} registers anew by itself).
+     *
+     * <p>Not thread-safe: it belongs to the thread that registered.
+     */
+    public static final class Reader extends ReaderRegistration implements Registration {
+        /* State and fast path: ReaderRegistration. */
+        Reader(RcuDomain domain, Thread thread, BackendReader impl) {
+            super(domain, thread, impl);
+        }
+
+        /**
+         * Enters a read section; close it with try-with-resources.
+         *
+         * @return the open section
+         * @throws IllegalStateException if called by another thread than the
+         *         owner, or if this registration was closed (or the domain)
+         */
+        public ReadSection read() {
+            if (Thread.currentThread() != thread) {
+                throw notOwner("read()");
+            }
+            return new ReadSection(this, enterChecked());
+        }
+
+        /**
+         * Enters a read section without a section object
+         * ({@code rcu_read_lock}); pair with {@link #unlock()} (or
+         * {@link RcuDomain#readUnlock()}) on the same thread.
+         *
+         * @throws IllegalStateException as {@link #read()}
+         */
+        public void lock() {
+            if (Thread.currentThread() != thread) {
+                throw notOwner("lock()");
+            }
+            enterChecked();
+        }
+
+        /**
+         * Leaves the innermost section entered by {@link #lock()} (or
+         * {@link RcuDomain#readLock()}).
+         *
+         * @throws IllegalStateException if called by another thread than the
+         *         owner, or outside any section (unlock without lock); nothing
+         *         changes then
+         */
+        public void unlock() {
+            if (Thread.currentThread() != thread) {
+                throw notOwner("unlock()");
+            }
+            if (depth == 0) {
+                throw new IllegalStateException("unlock() without lock(): thread " + thread.getName()
+                        + " is not inside a read section of " + domain);
+            }
+            exitOwned();
+        }
+
+        /**
+         * {@return whether the owning thread is inside a read section of the domain (exact on the owner thread)}
+         */
+        public boolean inReadSection() {
+            return depth > 0;
+        }
+
+        /**
+         * {@return whether this registration is still in force (not closed, domain open)}
+         */
+        public boolean isRegistered() {
+            return !released && domain.registry.isOpen();
+        }
+
+        /**
+         * {@return the thread this registration belongs to}
+         */
+        public Thread thread() {
+            return thread;
+        }
+
+        /**
+         * {@return the domain}
+         */
+        public RcuDomain domain() {
+            return domain;
+        }
+
+        /**
+         * Unregisters the thread, removing its force notifiers, like
+         * {@link RcuDomain#unregisterThread()}; idempotent.
+         *
+         * @throws IllegalStateException if called inside a read section, or by
+         *         another thread than the owner
+         */
+        @Override
+        public void close() {
+            if (Thread.currentThread() != thread) {
+                throw new IllegalStateException("a thread registration must be closed by its thread ("
+                        + thread.getName() + "), not by " + Thread.currentThread().getName());
+            }
+            domain.registry.unregister(this, "closing a reader registration");
+        }
+
+        @Override
+        public String toString() {
+            return "RcuDomain.Reader[thread=" + thread.getName() + ", depth=" + depth
+                    + (released ? ", unregistered" : "") + "]";
+        }
+    }
+}

@@ -1,0 +1,785 @@
+package dev.quiesce.purejava;
+
+import dev.quiesce.engine.FqsCause;
+import dev.quiesce.engine.GpAction;
+import dev.quiesce.engine.GpInput;
+import dev.quiesce.engine.GpMachine;
+import dev.quiesce.engine.Params;
+import dev.quiesce.engine.Policy;
+import dev.quiesce.engine.ReaderState;
+import dev.quiesce.engine.Stats;
+import dev.quiesce.engine.WorkerAction;
+import dev.quiesce.engine.WorkerMachine;
+import java.lang.invoke.MethodHandles;
+import java.lang.invoke.VarHandle;
+import java.util.ArrayList;
+import java.util.HashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Objects;
+import java.util.concurrent.atomic.AtomicBoolean;
+import java.util.concurrent.atomic.AtomicInteger;
+import java.util.concurrent.atomic.AtomicLong;
+import java.util.concurrent.atomic.AtomicLongArray;
+import java.util.concurrent.locks.Condition;
+import java.util.concurrent.locks.ReentrantLock;
+
+/**
+ * A pure-Java RCU domain with QEMU's semantics ({@code qs_domain}): a reader
+ * registry, an expedited {@link #synchronize()}, a callback queue with one
+ * worker thread ({@link #call}), {@link #drain()}, {@link #force()}, force
+ * notifiers, both policies ({@link Policy#FQS}, {@link Policy#LEGACY}) and
+ * the counters of {@code qs_stats}.
+ *
+ * <p>Every decision (poll or force, whom to arm, when a grace period is
+ * over, when the worker starts one and how many callbacks it covers) is
+ * taken by the engine's pure machines, {@link GpMachine} and
+ * {@link WorkerMachine}, exactly as native/runtime/domain.c takes it with
+ * engine/gp.c; this class performs the answers with Java locks, events,
+ * fences and clocks. Method comments name their C twins.
+ *
+ * <p>Nothing runs before the first call: the worker thread (a daemon) is
+ * started by the first {@link #call} or {@link #drain()} and stopped by
+ * {@link #close()}.
+ *
+ * <p>Sample usage:
+ * <pre>{@code
+ * try (PureDomain dom = new PureDomain(Params.defaults(Policy.FQS))) {
+ *     // readers: see PureReader
+ *     Node old = head.getAndSet(newNode);      // unpublish
+ *     dom.call(() -> recycle(old));             // reclaim after a GP, on the worker
+ *     dom.synchronize();                        // or wait for a GP here (expedited)
+ * }
+ * }</pre>
+ *
+ * <p>Memory consistency effects: when {@code synchronize()} returns, or
+ * when a callback queued with {@code call(fn)} runs, every read-side section
+ * that began before the call has ended, and its actions happen-before that
+ * return (that run). Actions of a thread before {@code call(fn)}
+ * happen-before {@code fn} runs. Callbacks run one at a time, in queue
+ * order, on the worker thread.
+ */
+public final class PureDomain implements AutoCloseable {
+    /*
+     * Implementation notes.
+     *
+     * Locks, nesting order outermost first:
+     *     syncLock -> gpLock -> registryLock
+     * (the GP writer holds syncLock + registryLock; gpLock is taken only
+     * around GP sharing, never while waiting for readers; workerLock is a
+     * leaf). Callbacks run with no lock held; force notifiers run with
+     * syncLock and registryLock held, which is why they must not call into
+     * the domain.
+     *
+     * Writer barriers: W1 (fullFence) before advancing gpCtr, W2 (fullFence)
+     * between setting `waiting` and the scan; they pair with BARRIER A and
+     * B of PureReader (see the ordering argument there).
+     */
+    private static final VarHandle GP_CTR;
+    private static final AtomicInteger IDS = new AtomicInteger();
+
+    static {
+        try {
+            GP_CTR = MethodHandles.lookup().findVarHandle(PureDomain.class, "gpCtr", long.class);
+        } catch (ReflectiveOperationException e) {
+            throw new ExceptionInInitializerError(e);
+        }
+    }
+
+    /** The grace-period counter (bit 0 set); written under registryLock by the GP writer, read by every lock(). */
+    @SuppressWarnings("unused")
+    private long gpCtr = ReaderState.GP_CTR_INIT;
+
+    private final Params params;
+    private final int id = IDS.incrementAndGet();
+
+    /* Locks (see the nesting order above). */
+    private final ReentrantLock syncLock = new ReentrantLock();
+    private final ReentrantLock gpLock = new ReentrantLock();
+    private final Condition gpCond = gpLock.newCondition();
+    private final ReentrantLock registryLock = new ReentrantLock();
+    private final Object workerLock = new Object();
+
+    /* registryLock */
+    private final List<PureReader> registry = new ArrayList<>();
+    /** Readers the running GP still waits for. */
+    private final List<PureReader> toCheck = new ArrayList<>();
+    private final Map<Thread, PureReader> byThread = new HashMap<>();
+    private long slowUnlocksGone;
+
+    /* syncLock */
+    private final GpMachine gp;
+
+    /* gpLock: GP sharing */
+    private long gpStarted;
+    private long gpCompleted;
+    private boolean gpRunning;
+    private int expediteWaiters;
+
+    /** Set by a reader's slow-path unlock (and by drain); the writer blocks on it in FORCED/LEGACY state. */
+    private final Event gpEvent = new Event();
+    /** Set by force() and drain(): cuts a normal-state poll sleep short. */
+    private final Event wakeEvent = new Event();
+    /** Set by call() and by shutdown: the worker waits on it for work. */
+    private final Event workEvent = new Event();
+
+    private final CallbackQueue queue = new CallbackQueue();
+    /** Pushed and not yet taken by the worker. */
+    private final AtomicInteger pending = new AtomicInteger();
+    /** Drains in progress. */
+    private final AtomicInteger draining = new AtomicInteger();
+    /**
+     * force() calls, as a count, and the count the worker read before taking
+     * the batch whose GP ended last: a GP is forced while they differ (a
+     * force() during the worker's GP also forces the next one). Mirrors
+     * {@code force_requests} / {@code force_answered}.
+     */
+    private final AtomicLong forceRequests = new AtomicLong();
+    private final AtomicLong forceAnswered = new AtomicLong();
+    /** An expedited caller waits for the running GP: expedite it. */
+    private final AtomicBoolean expediteNow = new AtomicBoolean();
+    /** close() began: call() fails. */
+    private volatile boolean closing;
+    /** The worker asks to exit when idle. */
+    private volatile boolean workerStop;
+    /** workerLock (written), volatile for the fast check in call(). */
+    private volatile Thread worker;
+
+    /* Counters (qs_stats); slow unlocks live in the readers. */
+    private final AtomicLong gps = new AtomicLong();
+    private final AtomicLong gpsFqs = new AtomicLong();
+    private final AtomicLongArray fqsByCause = new AtomicLongArray(FqsCause.COUNT);
+    private final AtomicLong polls = new AtomicLong();
+    private final AtomicLong notifierCalls = new AtomicLong();
+    private final AtomicLong callbacksQueued = new AtomicLong();
+    private final AtomicLong callbacksRun = new AtomicLong();
+    private final AtomicLong drains = new AtomicLong();
+    private final AtomicLong forces = new AtomicLong();
+    private final AtomicLong syncs = new AtomicLong();
+    private final AtomicLong gpLatMaxNs = new AtomicLong();
+    private final AtomicLong gpLatSumNs = new AtomicLong();
+    private final AtomicLongArray gpLatHist = new AtomicLongArray(Stats.HIST_BUCKETS);
+
+    /**
+     * A domain with {@code params}. Mirrors {@code qs_domain_new}. Starts no thread.
+     *
+     * @param params the engine parameters
+     */
+    public PureDomain(Params params) {
+        this.params = Objects.requireNonNull(params, "params");
+        this.gp = new GpMachine(params);
+    }
+
+    /** A domain with QEMU's FQS defaults. */
+    public PureDomain() {
+        this(Params.defaults(Policy.FQS));
+    }
+
+    /**
+     * {@return the parameters}
+     */
+    public Params params() {
+        return params;
+    }
+
+    long gpCtrOpaque() {
+        return (long) GP_CTR.getOpaque(this);
+    }
+
+    /**
+     * {@return the current grace-period counter (diagnostics)}
+     */
+    public long gpCtr() {
+        return (long) GP_CTR.getVolatile(this);
+    }
+
+    Event gpEvent() {
+        return gpEvent;
+    }
+
+    /* ------------------------------------------------------------ readers */
+
+    /**
+     * Register the calling thread as a reader. Mirrors {@code qs_reader_new}.
+     *
+     * @return the pure reader
+     * @throws PureStateException if this thread already has a reader here (C: {@code -EEXIST}),
+     *         or the domain is closed
+     */
+    public PureReader register() {
+        Thread self = Thread.currentThread();
+        PureReader r = new PureReader(this, self);
+        registryLock.lock();
+        try {
+            if (closing) {
+                throw new PureStateException(PureStateException.ESHUTDOWN, "domain is closed");
+            }
+            if (byThread.containsKey(self)) {
+                throw new PureStateException(PureStateException.EEXIST,
+                        "thread " + self.getName() + " already has a reader in this domain");
+            }
+            /* Not added to toCheck: a GP in progress does not wait for a
+             * reader that registered after gpCtr advanced. */
+            registry.add(r);
+            byThread.put(self, r);
+        } finally {
+            registryLock.unlock();
+        }
+        return r;
+    }
+
+    /**
+     * {@return the calling thread's reader, or null} Mirrors {@code qs_reader_self}.
+     */
+    public PureReader reader() {
+        registryLock.lock();
+        try {
+            return byThread.get(Thread.currentThread());
+        } finally {
+            registryLock.unlock();
+        }
+    }
+
+    /**
+     * Registered readers now.
+     *
+     * @return the reader count
+     */
+    public int readerCount() {
+        registryLock.lock();
+        try {
+            return registry.size();
+        } finally {
+            registryLock.unlock();
+        }
+    }
+
+    /** Mirrors {@code qs_reader_free} (after the depth check in PureReader.close). */
+    void unregister(PureReader r) {
+        boolean wasChecked;
+        registryLock.lock();
+        try {
+            if (!r.registered) {
+                return;
+            }
+            r.registered = false;
+            registry.remove(r);
+            byThread.remove(r.owner(), r);
+            wasChecked = r.inCheck;
+            if (wasChecked) {
+                toCheck.remove(r);
+                r.inCheck = false;
+            }
+            slowUnlocksGone += r.slowUnlocks();
+        } finally {
+            registryLock.unlock();
+        }
+        if (wasChecked) {
+            /* The writer may be blocked on the GP event waiting for this
+             * reader; it rescans and no longer finds it. */
+            gpEvent.set();
+        }
+    }
+
+    /** 1 if the calling thread is inside a read section of this domain. Mirrors {@code self_in_section}. */
+    private boolean selfInSection() {
+        PureReader r = reader();
+        return r != null && r.depth() > 0;
+    }
+
+    /* ---------------------------------------------------------- notifiers */
+
+    boolean notifierAdd(PureReader r, ForceNotifier n) {
+        registryLock.lock();
+        try {
+            for (ForceNotifier it : r.notifiers) {
+                if (it == n) {
+                    return false;
+                }
+            }
+            r.notifiers.add(n);
+            return true;
+        } finally {
+            registryLock.unlock();
+        }
+    }
+
+    boolean notifierRemove(PureReader r, ForceNotifier n) {
+        registryLock.lock();
+        try {
+            for (int i = 0; i < r.notifiers.size(); i++) {
+                if (r.notifiers.get(i) == n) {
+                    r.notifiers.remove(i);
+                    return true;
+                }
+            }
+            return false;
+        } finally {
+            registryLock.unlock();
+        }
+    }
+
+    /** Fire one reader's notifiers, on the writer's thread, locks held. Mirrors {@code notify_reader}. */
+    private void notifyReader(PureReader r) {
+        for (int i = 0; i < r.notifiers.size(); i++) {
+            try {
+                r.notifiers.get(i).forceQuiescentState(r);
+            } catch (Throwable t) {
+                uncaught(t);
+            }
+            notifierCalls.incrementAndGet();
+        }
+    }
+
+    private static void uncaught(Throwable t) {
+        Thread self = Thread.currentThread();
+        self.getUncaughtExceptionHandler().uncaughtException(self, t);
+    }
+
+    /* ------------------------------------------------------------- writer */
+
+    /**
+     * Wait until no reader registered at the advance of gpCtr is still in a
+     * section that began before it. Called with syncLock and registryLock
+     * held; drops and retakes registryLock while it sleeps or blocks.
+     * Mirrors {@code wait_for_readers}.
+     */
+    private void waitForReaders(boolean expedited) {
+        final long g = (long) GP_CTR.getOpaque(this);
+        for (PureReader r : registry) {
+            toCheck.add(r);
+            r.inCheck = true;
+        }
+        gp.begin(expedited);
+
+        for (;;) {
+            /* Reset before the inputs are read below: a force() or drain()
+             * from here on leaves the event set, so a poll sleep decided on
+             * stale inputs ends at once. */
+            wakeEvent.reset();
+            if (expediteNow.getAndSet(false)) {
+                /* An expedited synchronize() joined this GP (see gpRun). */
+                gp.expedite();
+            }
+
+            boolean armed = gp.arms();
+            if (armed) {
+                /* Reset before setting `waiting`: a reader that sees it set
+                 * sets the event after this reset, and the wait returns. */
+                gpEvent.reset();
+                for (PureReader r : toCheck) {
+                    r.setWaiting(true);
+                }
+                /* W2: the `waiting` stores before the ctr loads of the scan;
+                 * pairs with BARRIER B in PureReader.unlock. */
+                VarHandle.fullFence();
+            }
+
+            int pend = pending.get();
+            int drn = draining.get();
+            boolean frc = forceRequests.get() != forceAnswered.get();
+            boolean kick = gp.notifiesInScan(new GpInput(0, pend, drn, frc));
+
+            /* The scan: keep the readers that still block, in order. */
+            int remaining = 0;
+            for (int i = 0; i < toCheck.size(); i++) {
+                PureReader r = toCheck.get(i);
+                /* Acquire: pairs with the release stores of ctr in lock/unlock. */
+                long ctr = r.ctrAcquire();
+                if (ReaderState.classify(ctr, g) != ReaderState.ACTIVE_OLD) {
+                    r.inCheck = false;
+                    if (armed) {
+                        /* No fence needed: at worst one needless slow path. */
+                        r.setWaiting(false);
+                    }
+                } else {
+                    toCheck.set(remaining++, r);
+                    if (kick) {
+                        notifyReader(r);
+                    }
+                }
+            }
+            toCheck.subList(remaining, toCheck.size()).clear();
+
+            GpAction act = gp.afterScan(new GpInput(remaining, pend, drn, frc));
+            switch (act) {
+                case DONE:
+                    gp.end();
+                    return;
+                case SLEEP:
+                    /* registryLock is dropped here and below, so threads can
+                     * register and unregister meanwhile. List invariant:
+                     * toCheck holds exactly the readers registered when gpCtr
+                     * advanced, still registered, and last seen blocking this
+                     * GP; unregister() takes a reader off it; readers that
+                     * register meanwhile are never put on it. */
+                    registryLock.unlock();
+                    try {
+                        wakeEvent.await(params.pollPeriodNs());
+                    } finally {
+                        registryLock.lock();
+                    }
+                    gp.pollDone();
+                    polls.incrementAndGet();
+                    break;
+                case FORCE:
+                    gpsFqs.incrementAndGet();
+                    fqsByCause.incrementAndGet(gp.cause().value());
+                    for (PureReader r : toCheck) {
+                        notifyReader(r);
+                    }
+                    break; /* arm and rescan at once */
+                case WAIT:
+                default:
+                    /* Same list invariant as above while unlocked. */
+                    registryLock.unlock();
+                    try {
+                        gpEvent.await();
+                    } finally {
+                        registryLock.lock();
+                    }
+                    break;
+            }
+        }
+    }
+
+    private void recordLatency(long ns) {
+        gpLatSumNs.addAndGet(ns);
+        gpLatHist.incrementAndGet(Stats.histBucket(Math.max(0, ns)));
+        /* Only the writer (under syncLock) stores the max. */
+        if (ns > gpLatMaxNs.get()) {
+            gpLatMaxNs.set(ns);
+        }
+    }
+
+    /** Run one grace period now. Only one runs at a time (gpRunning). Mirrors {@code gp_execute}. */
+    private void gpExecute(boolean expedited) {
+        syncLock.lock();
+        try {
+            /* W1: the caller's earlier stores (unpublishing what it will
+             * reclaim) before the gpCtr advance and the scans; pairs with
+             * BARRIER A in PureReader.lock. */
+            VarHandle.fullFence();
+            registryLock.lock();
+            try {
+                long t0 = System.nanoTime();
+                if (!registry.isEmpty()) {
+                    long g = (long) GP_CTR.getOpaque(this);
+                    GP_CTR.setRelease(this, g + ReaderState.GP_STEP);
+                    waitForReaders(expedited);
+                }
+                recordLatency(System.nanoTime() - t0);
+                gps.incrementAndGet();
+            } finally {
+                registryLock.unlock();
+            }
+        } finally {
+            syncLock.unlock();
+        }
+    }
+
+    /**
+     * Wait for a full grace period that starts after this call, sharing GPs
+     * between concurrent callers (direct synchronize() callers and the
+     * worker): if a GP is already running it began too early, so wait for
+     * it and then for the next one, which the first waiter to get there
+     * runs for everyone. A GP is expedited if any expedited caller waits for
+     * it. Mirrors {@code gp_run}.
+     */
+    private void gpRun(boolean expedited) {
+        boolean interrupted = false;
+        gpLock.lock();
+        try {
+            /* GPs are numbered 1, 2, ... in start order; ours is the next one. */
+            long target = gpStarted + 1;
+            if (expedited) {
+                expediteWaiters++;
+            }
+            while (gpCompleted < target) {
+                if (gpRunning) {
+                    if (expedited) {
+                        /* We wait for the running GP too: let it finish fast. */
+                        expediteNow.set(true);
+                        wakeEvent.set();
+                    }
+                    try {
+                        gpCond.await();
+                    } catch (InterruptedException e) {
+                        interrupted = true;
+                    }
+                    continue;
+                }
+                gpRunning = true;
+                gpStarted++;
+                boolean exp = expediteWaiters > 0;
+                gpLock.unlock();
+                try {
+                    gpExecute(exp);
+                } finally {
+                    gpLock.lock();
+                    gpCompleted = gpStarted;
+                    gpRunning = false;
+                    gpCond.signalAll();
+                }
+            }
+            if (expedited) {
+                expediteWaiters--;
+            }
+        } finally {
+            gpLock.unlock();
+        }
+        if (interrupted) {
+            Thread.currentThread().interrupt();
+        }
+    }
+
+    /**
+     * Wait for a grace period: every read-side section that began before
+     * this call has ended when it returns. Expedited: under FQS the GP
+     * enters the force-quiescent state at once if a reader blocks it.
+     * Not interruptible. Mirrors {@code qs_synchronize}.
+     *
+     * @throws PureStateException inside a read section of this domain (C: {@code -EDEADLK})
+     */
+    public void synchronize() {
+        if (selfInSection()) {
+            throw new PureStateException(PureStateException.EDEADLK,
+                    "synchronize() inside a read-side critical section would deadlock");
+        }
+        gpRun(true);
+        syncs.incrementAndGet();
+    }
+
+    /* ------------------------------------------------------------- worker */
+
+    /** The call worker's loop, driven by the engine's worker machine. Mirrors {@code worker_main}. */
+    private void workerMain() {
+        WorkerMachine w = new WorkerMachine(params);
+        for (;;) {
+            /* Read before pending (both volatile, pairs with force()): the
+             * force() calls this batch's GP answers. */
+            long forcesSeen = forceRequests.get();
+            WorkerAction act = w.next(pending.get());
+            if (act == WorkerAction.WAIT_WORK) {
+                if (workerStop) {
+                    break;
+                }
+                /* Reset, re-check, wait: a call() that lands after the reset
+                 * sets the event again; one that landed before it is seen by
+                 * the re-check. */
+                workEvent.reset();
+                if (pending.get() == 0 && !workerStop) {
+                    workEvent.await();
+                }
+                continue;
+            }
+            if (act == WorkerAction.PREPOLL) {
+                /* LEGACY: as before the seed, nothing cuts this short. */
+                Event.sleepUninterruptibly(params.pollPeriodNs());
+                w.prepollDone();
+                polls.incrementAndGet();
+                continue;
+            }
+            /* RUN_GP: a normal-state GP, then exactly `batch` callbacks. */
+            gpRun(false);
+            /* Only the worker stores it: later force() calls stay unanswered. */
+            forceAnswered.set(forcesSeen);
+            w.gpDone();
+            for (int i = 0, n = w.batch(); i < n; i++) {
+                Runnable fn = queue.popWait();
+                pending.decrementAndGet();
+                callbacksRun.incrementAndGet();
+                /* No lock held: callbacks may call call(), synchronize(),
+                 * register readers... anything but drain() and close(). */
+                try {
+                    fn.run();
+                } catch (Throwable t) {
+                    uncaught(t);
+                }
+            }
+            w.batchDone();
+        }
+    }
+
+    /** Start the worker if it is not running. Mirrors {@code worker_ensure}. */
+    private void workerEnsure() {
+        if (worker != null) {
+            return;
+        }
+        synchronized (workerLock) {
+            if (worker == null) {
+                workerStop = false;
+                Thread t = new Thread(this::workerMain, "quiesce-worker-" + id);
+                t.setDaemon(true);
+                t.start();
+                worker = t;
+            }
+        }
+    }
+
+    private void enqueue(Runnable fn) {
+        queue.push(fn);
+        /* Counted after the push: the worker pops only what it has counted,
+         * which is what lets popWait wait out a link window. */
+        pending.incrementAndGet();
+        callbacksQueued.incrementAndGet();
+        workEvent.set();
+    }
+
+    /**
+     * Queue {@code fn} to run once after a grace period, on the worker
+     * thread, in FIFO order. Wait-free for the caller except the first
+     * call, which starts the worker. Mirrors {@code qs_call}.
+     *
+     * @param fn the callback
+     * @throws PureStateException if the domain is closing (C: {@code -ESHUTDOWN})
+     */
+    public void call(Runnable fn) {
+        Objects.requireNonNull(fn, "callback");
+        if (closing) {
+            throw new PureStateException(PureStateException.ESHUTDOWN, "domain is closed");
+        }
+        workerEnsure();
+        enqueue(fn);
+    }
+
+    /** Queue a marker and wait for it; the worker must be running. Mirrors {@code drain_run}. */
+    private void drainRun() {
+        Event done = new Event();
+        draining.incrementAndGet();
+        enqueue(done::set);
+        /* FQS: cut a normal-state poll sleep short, so the GP enters FQS
+         * (cause DRAIN). LEGACY: wake a writer blocked on the GP event, so it
+         * rescans and fires the notifiers of the readers still blocking. */
+        wakeEvent.set();
+        gpEvent.set();
+        done.await();
+        draining.decrementAndGet();
+        drains.incrementAndGet();
+    }
+
+    /**
+     * Return once every callback queued before this call has run. Mirrors
+     * {@code qs_drain}.
+     *
+     * @throws PureStateException inside a read section of this domain, or on the worker thread
+     *         (C: {@code -EDEADLK}); or if the domain is closed
+     */
+    public void drain() {
+        if (Thread.currentThread() == worker || selfInSection()) {
+            throw new PureStateException(PureStateException.EDEADLK,
+                    "drain() inside a read-side critical section or a callback would deadlock");
+        }
+        if (closing) {
+            throw new PureStateException(PureStateException.ESHUTDOWN, "domain is closed");
+        }
+        workerEnsure();
+        drainRun();
+    }
+
+    /**
+     * Ask the current (or next) GP to enter the force-quiescent state and
+     * wake the worker. No effect under LEGACY (force() did not exist before
+     * the seed) except the count. Mirrors {@code qs_force}.
+     */
+    public void force() {
+        forces.incrementAndGet();
+        if (params.policy() == Policy.LEGACY) {
+            return;
+        }
+        forceRequests.incrementAndGet();
+        /* A GP sleeping in normal state rescans now and enters FQS. */
+        wakeEvent.set();
+        workEvent.set();
+    }
+
+    /**
+     * Run every queued callback, stop the worker and close the domain.
+     * Idempotent. Mirrors {@code qs_domain_free}.
+     *
+     * @throws PureStateException while readers are registered, or when called from a callback
+     *         running on this domain's worker (C: {@code -EBUSY}); nothing changes then
+     */
+    @Override
+    public void close() {
+        Thread w = worker;
+        if (Thread.currentThread() == w) {
+            throw new PureStateException(PureStateException.EBUSY, "close() from a callback of this domain");
+        }
+        registryLock.lock();
+        try {
+            if (closing) {
+                return;
+            }
+            if (!registry.isEmpty()) {
+                throw new PureStateException(PureStateException.EBUSY, registry.size() + " reader(s) still registered");
+            }
+            closing = true;
+        } finally {
+            registryLock.unlock();
+        }
+        if (w != null) {
+            drainRun();
+            synchronized (workerLock) {
+                workerStop = true;
+                workEvent.set();
+            }
+            boolean interrupted = false;
+            for (;;) {
+                try {
+                    w.join();
+                    break;
+                } catch (InterruptedException e) {
+                    interrupted = true;
+                }
+            }
+            if (interrupted) {
+                Thread.currentThread().interrupt();
+            }
+        }
+    }
+
+    /**
+     * True once {@link #close()} began.
+     *
+     * @return whether {@code close()} began
+     */
+    public boolean isClosed() {
+        return closing;
+    }
+
+    /* -------------------------------------------------------------- stats */
+
+    /**
+     * {@return a snapshot of the counters, with the meaning of {@code qs_stats}
+     * (not atomic across fields)} Mirrors {@code qs_stats_get}.
+     */
+    public Stats stats() {
+        long[] byCause = new long[FqsCause.COUNT];
+        for (int i = 0; i < byCause.length; i++) {
+            byCause[i] = fqsByCause.get(i);
+        }
+        long[] hist = new long[Stats.HIST_BUCKETS];
+        for (int i = 0; i < hist.length; i++) {
+            hist[i] = gpLatHist.get(i);
+        }
+        long slow;
+        registryLock.lock();
+        try {
+            slow = slowUnlocksGone;
+            for (PureReader r : registry) {
+                slow += r.slowUnlocks();
+            }
+        } finally {
+            registryLock.unlock();
+        }
+        return new Stats(gps.get(), gpsFqs.get(), byCause, polls.get(), slow, notifierCalls.get(),
+                callbacksQueued.get(), callbacksRun.get(), drains.get(), forces.get(), syncs.get(), gpLatMaxNs.get(),
+                gpLatSumNs.get(), hist);
+    }
+
+    @Override
+    public String toString() {
+        return "PureDomain#" + id + "[" + params + "]";
+    }
+}

@@ -1,0 +1,62 @@
+package dev.quiesce.spi;
+
+/**
+ * One RCU domain of a backend: the C {@code qs_domain}. Thread-safe except
+ * where a method says otherwise.
+ *
+ * <p>Errors that remain after the facade's checks are reported through
+ * {@link dev.quiesce.ErrorCode#check(int, String)} with the C-style code.
+ */
+public interface BackendDomain {
+
+    /**
+     * Registers the calling thread as a reader ({@code qs_reader_new}). The
+     * facade calls this at most once per thread per domain, and releases the
+     * reader with {@link BackendReader#close()} before {@link #close()}.
+     *
+     * @return the calling thread's reader
+     */
+    BackendReader registerCurrentThread();
+
+    /**
+     * Waits for a grace period, expedited ({@code qs_synchronize}). The facade
+     * never calls it from inside a read section of this domain.
+     */
+    void synchronize();
+
+    /**
+     * Queues {@code callback} to run once, after a grace period, in FIFO order
+     * with the other callbacks, on the backend's worker thread
+     * ({@code qs_call}). The facade passes callbacks that do not throw; if one
+     * throws anyway the backend must catch it and carry on with the others.
+     *
+     * @param callback the callback
+     * @throws IllegalStateException (ESHUTDOWN) if the domain is being closed
+     * @throws dev.quiesce.RcuException (EAGAIN) if the worker cannot start
+     */
+    void call(Runnable callback);
+
+    /**
+     * Returns once every callback queued before the call has run
+     * ({@code qs_drain}). Never called inside a read section or from the worker.
+     */
+    void drain();
+
+    /** Asks the current or next grace period to enter FQS and wakes the worker ({@code qs_force}). */
+    void force();
+
+    /**
+     * {@return a snapshot of the counters ({@code qs_stats_get})}
+     */
+    RawStats stats();
+
+    /**
+     * Runs every queued callback, stops the worker and frees the domain
+     * ({@code qs_domain_free}). Called once, after every reader was released.
+     *
+     * @throws IllegalStateException (EBUSY) if readers are still registered or
+     *         when called from a callback on this domain's worker; the domain
+     *         is unchanged then
+     */
+    void close();
+}

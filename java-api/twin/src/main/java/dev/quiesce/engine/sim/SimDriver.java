@@ -1,0 +1,43 @@
+package dev.quiesce.engine.sim;
+
+/**
+ * Anything that runs the deterministic step API: the Java engine
+ * ({@link Sim}) or the C engine through the native library
+ * ({@code dev.quiesce.engine.fuzz.NativeSim}). Differential tests drive two
+ * of these with the same events and compare {@link #state()} and the
+ * effects after every step.
+ */
+public interface SimDriver extends AutoCloseable {
+
+    /**
+     * Apply one event. {@code kind} is a raw {@code qs_sim_event_kind} value
+     * (unknown values are an invalid event), {@code arg} the reader slot
+     * where the kind takes one. Invalid events return a negative
+     * {@link Effects#rc()} and change nothing. Mirrors {@code qs_sim_step}.
+     *
+     * @param kind which latency
+     * @param arg the arg
+     * @return the effects
+     */
+    Effects step(int kind, int arg);
+
+    /**
+     * Apply one event of a known kind.
+     *
+     * @param kind which latency
+     * @param arg the arg
+     * @return the effects
+     */
+    default Effects step(EventKind kind, int arg) {
+        return step(kind.value(), arg);
+    }
+
+    /**
+     * {@return the whole observable state} Mirrors {@code qs_sim_state_get}.
+     */
+    SimState state();
+
+    /** Release any native memory (no-op for the Java engine). */
+    @Override
+    void close();
+}
