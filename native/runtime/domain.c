@@ -266,9 +266,11 @@ void qs_domain_fork_child(qs_domain *dom)
         }
     }
     /* GP sharing: a vanished thread may have been between claiming a GP
-     * and running it; nobody here waits for that one. */
+     * and running it; nobody here waits for that one. It is not marked
+     * completed (it never ran): a cookie naming it is done only after the
+     * next GP, which is numbered one past it. Requests in gp_wanted carry
+     * over; the next call(), drain() or start_poll starts a worker. */
     dom->gp_running = 0;
-    dom->gp_completed = dom->gp_started;
     dom->expedite_waiters = 0;
     pthread_cond_init(&dom->gp_cond, NULL);
     /* Waiter flags in the event words name threads that are gone. */

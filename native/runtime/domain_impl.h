@@ -100,7 +100,8 @@ struct qs_domain {
      */
     pthread_mutex_t sync_mutex;     /* held while a GP executes; gp */
     pthread_mutex_t gp_lock;        /* GP sharing: gp_started, gp_completed,
-                                       gp_running, expedite_waiters */
+                                       gp_running, expedite_waiters,
+                                       gp_wanted */
     pthread_cond_t gp_cond;         /* with gp_lock: a GP completed */
     pthread_mutex_t registry_mutex; /* registry, to_check, nreaders, notifier
                                        lists, slow_unlocks_gone */
@@ -115,9 +116,12 @@ struct qs_domain {
     /* sync_mutex */
     qs_gp gp;               /* the writer machine (engine/gp.c) */
 
-    /* gp_lock */
-    uint64_t gp_started;    /* GPs claimed so far (numbered from 1) */
+    /* gp_lock. GP numbers wrap modulo 2^64: compare them only with
+     * qs_gp_seq_done (engine/gp.c). */
+    uint64_t gp_started;    /* number of the last GP claimed (from 1) */
     uint64_t gp_completed;  /* number of the last GP completed */
+    uint64_t gp_wanted;     /* latest qs_start_poll cookie: the worker runs
+                               a GP while it is not done */
     int gp_running;         /* a claimed GP has not completed yet */
     uint32_t expedite_waiters; /* expedited callers waiting for a GP */
 
@@ -245,6 +249,8 @@ QS_INTERNAL void qs_rt_notify_reader(qs_domain *dom, qs_reader_rt *rt);
 /* gp_wait.c. Wait for a full GP that starts after this call, sharing GPs
  * with concurrent callers. */
 QS_INTERNAL void qs_rt_gp_run(qs_domain *dom, int expedited);
+/* gp_wait.c. 1 while a qs_start_poll cookie is not done (takes gp_lock). */
+QS_INTERNAL int qs_rt_gp_wanted(qs_domain *dom);
 
 /* worker.c. The domain whose worker runs on this thread (NULL elsewhere). */
 extern QS_INTERNAL _Thread_local qs_domain *qs_rt_worker_dom;

@@ -7,6 +7,8 @@
  * A and B) is written there. The writer-side barriers below are W1 and W2.
  */
 #define _GNU_SOURCE
+#include <stdio.h>
+
 #include "domain_impl.h"
 #include "membarrier.h"
 
@@ -184,23 +186,22 @@ static void gp_execute(qs_domain *dom, int expedited)
 }
 
 /*
- * Wait for a full grace period that starts after this call, sharing GPs
- * between concurrent callers (direct synchronize() callers and the
- * worker): if a GP is already running, it began too early, so wait for it
- * and then for the next one, which the first waiter to get there runs for
- * everyone. Without sharing, a thread calling synchronize() in a loop
- * re-takes a mutex the worker sleeps on and can starve callbacks for
- * seconds. A GP is expedited if any expedited caller waits for it.
+ * Wait until GP number `target` has completed, sharing GPs between
+ * concurrent callers (direct synchronize() callers, cond_synchronize and
+ * the worker): while a GP runs, wait for it; when none runs and the
+ * target is not reached, the first waiter to get there claims and runs
+ * the next one for everyone. Without sharing, a thread calling
+ * synchronize() in a loop re-takes a mutex the worker sleeps on and can
+ * starve callbacks for seconds. A GP is expedited if any expedited caller
+ * waits for it. Caller holds gp_lock; it is dropped while a GP executes
+ * and while waiting.
  */
-void qs_rt_gp_run(qs_domain *dom, int expedited)
+static void gp_wait_locked(qs_domain *dom, uint64_t target, int expedited)
 {
-    pthread_mutex_lock(&dom->gp_lock);
-    /* GPs are numbered 1, 2, ... in start order; ours is the next one. */
-    uint64_t target = dom->gp_started + 1;
     if (expedited) {
         dom->expedite_waiters++;
     }
-    while (dom->gp_completed < target) {
+    while (!qs_gp_seq_done(dom->gp_completed, target)) {
         if (dom->gp_running) {
             if (expedited) {
                 /* We wait for the running GP too: let it finish fast. */
@@ -223,7 +224,96 @@ void qs_rt_gp_run(qs_domain *dom, int expedited)
     if (expedited) {
         dom->expedite_waiters--;
     }
+}
+
+/* Wait for a full grace period that starts after this call: if a GP is
+ * running it began too early, so the target is the one after it (the
+ * same number a cookie taken now names). */
+void qs_rt_gp_run(qs_domain *dom, int expedited)
+{
+    pthread_mutex_lock(&dom->gp_lock);
+    gp_wait_locked(dom, qs_gp_seq_snap(dom->gp_started), expedited);
     pthread_mutex_unlock(&dom->gp_lock);
+}
+
+/* --------------------------------------------------- polled GPs */
+
+int qs_rt_gp_wanted(qs_domain *dom)
+{
+    pthread_mutex_lock(&dom->gp_lock);
+    int wanted = !qs_gp_seq_done(dom->gp_completed, dom->gp_wanted);
+    pthread_mutex_unlock(&dom->gp_lock);
+    return wanted;
+}
+
+qs_gp_state qs_get_state(qs_domain *dom)
+{
+    if (dom == NULL) {
+        return 0;
+    }
+    /* Under gp_lock: the cookie is consistent with gp_running (a GP
+     * claimed before our snapshot is never the cookie's GP). */
+    pthread_mutex_lock(&dom->gp_lock);
+    qs_gp_state c = qs_gp_seq_snap(dom->gp_started);
+    pthread_mutex_unlock(&dom->gp_lock);
+    return c;
+}
+
+qs_gp_state qs_start_poll(qs_domain *dom)
+{
+    if (dom == NULL) {
+        return 0;
+    }
+    pthread_mutex_lock(&dom->gp_lock);
+    qs_gp_state c = qs_gp_seq_snap(dom->gp_started);
+    /* The later of the two (wrap-safe): c is the newest cookie possible. */
+    if ((int64_t)(c - dom->gp_wanted) > 0) {
+        dom->gp_wanted = c;
+    }
+    pthread_mutex_unlock(&dom->gp_lock);
+    /* The worker reads gp_wanted under gp_lock after resetting
+     * work_event: either its read comes after our unlock and sees the
+     * request, or its reset comes before our set below and its wait
+     * returns (see worker_main). */
+    if (qs_rt_worker_ensure(dom) == 0) {
+        qs_event_set(&dom->work_event);
+    }
+    return c;
+}
+
+bool qs_poll_state(qs_domain *dom, qs_gp_state cookie)
+{
+    if (dom == NULL) {
+        return false;
+    }
+    /* gp_lock orders our return after the GP's end: gp_completed is
+     * written under it after gp_execute's scans (whose acquire loads saw
+     * the readers leave), so a caller that sees true may reclaim. */
+    pthread_mutex_lock(&dom->gp_lock);
+    bool done = qs_gp_seq_done(dom->gp_completed, cookie);
+    pthread_mutex_unlock(&dom->gp_lock);
+    return done;
+}
+
+void qs_cond_synchronize(qs_domain *dom, qs_gp_state cookie)
+{
+    if (dom == NULL || qs_poll_state(dom, cookie)) {
+        return;
+    }
+    if (qs_rt_self_in_section(dom)) {
+        fprintf(stderr, "quiesce: qs_cond_synchronize inside a read section of the same "
+                        "domain would wait for itself\n");
+        abort();
+    }
+    pthread_mutex_lock(&dom->gp_lock);
+    uint64_t next = qs_gp_seq_snap(dom->gp_started);
+    if ((int64_t)(cookie - next) > 0) {
+        /* Not a cookie of this domain (from its future): one full GP. */
+        cookie = next;
+    }
+    gp_wait_locked(dom, cookie, 1);
+    pthread_mutex_unlock(&dom->gp_lock);
+    stat_add(&dom->st.syncs, 1);
 }
 
 int qs_synchronize(qs_domain *dom)

@@ -17,6 +17,7 @@
 #ifndef QUIESCE_DOMAIN_H
 #define QUIESCE_DOMAIN_H
 
+#include <stdbool.h>
 #include <stdint.h>
 #include <quiesce/engine.h>
 
@@ -160,6 +161,37 @@ int qs_notifier_remove(qs_reader *r, qs_notifier *n);
  * or -EDEADLK when the calling thread is inside a read section of `dom`
  * (nothing happens then). */
 int qs_synchronize(qs_domain *dom);
+
+/*
+ * Polled grace periods (Linux's get_state_synchronize_rcu,
+ * start_poll_synchronize_rcu, poll_state_synchronize_rcu,
+ * cond_synchronize_rcu). A cookie (qs_gp_state, see <quiesce/engine.h>)
+ * names the first GP that begins after the snapshot: once it has
+ * completed, every section that was running at the snapshot has ended,
+ * so memory unpublished before the snapshot may be reclaimed. Cookies are
+ * GP numbers and survive the counters' wrap (the rule and its 2^63-GP
+ * window are in engine.h). A cookie belongs to its domain; `dom` must not
+ * be NULL (NULL: qs_get_state/qs_start_poll return 0, qs_poll_state
+ * returns false, qs_cond_synchronize does nothing).
+ */
+/* A cookie; starts no GP. */
+qs_gp_state qs_get_state(qs_domain *dom);
+/* A cookie, and make sure its GP will happen without a synchronize():
+ * wakes the call worker (starting it if needed), which runs a GP even
+ * with no callback queued. Never blocks on a GP. If the worker cannot be
+ * started (thread creation failed) the GP happens at the next
+ * synchronize(), call() or start_poll instead. */
+qs_gp_state qs_start_poll(qs_domain *dom);
+/* true once the GP `cookie` names has completed. Takes a mutex, never
+ * waits for a GP. */
+bool qs_poll_state(qs_domain *dom, qs_gp_state cookie);
+/* Return at once if qs_poll_state(dom, cookie); otherwise wait (like
+ * qs_synchronize: expedited, sharing GPs with other callers) until that
+ * GP has completed, and count it in stats.syncs. A cookie newer than any
+ * this domain handed out waits for one full GP. Called inside a read
+ * section of `dom` with a cookie not yet done it would wait for itself:
+ * it prints a diagnostic to stderr and aborts. */
+void qs_cond_synchronize(qs_domain *dom, qs_gp_state cookie);
 
 /* An intrusive callback head, embedded in the object to reclaim. */
 typedef struct qs_head qs_head;
