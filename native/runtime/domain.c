@@ -191,6 +191,7 @@ void qs_stats_get(qs_domain *dom, qs_stats *out)
     for (int i = 0; i < 64; i++) {
         out->gp_lat_hist[i] = stat_read(&c->gp_lat_hist[i]);
     }
+    out->gps_no_readers = stat_read(&c->gps_no_readers);
     pthread_mutex_lock(&dom->registry_mutex);
     uint64_t slow = dom->slow_unlocks_gone;
     for (qs_link *l = dom->registry.next; l != &dom->registry; l = l->next) {

@@ -70,6 +70,7 @@ typedef struct qs_stats_counters {
     _Atomic uint64_t gp_lat_max_ns;
     _Atomic uint64_t gp_lat_sum_ns;
     _Atomic uint64_t gp_lat_hist[64];
+    _Atomic uint64_t gps_no_readers;
 } qs_stats_counters;
 
 enum qs_worker_run {

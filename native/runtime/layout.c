@@ -91,6 +91,7 @@ static const field_row stats_fields[] = {
     FIELD(qs_stats, gp_lat_max_ns),
     FIELD(qs_stats, gp_lat_sum_ns),
     FIELD(qs_stats, gp_lat_hist),
+    FIELD(qs_stats, gps_no_readers),
 };
 
 static const field_row sim_state_fields[] = {

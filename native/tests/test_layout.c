@@ -80,6 +80,7 @@ int main(void)
     EXPECT_FIELD(qs_stats, fqs_by_cause);
     EXPECT_FIELD(qs_stats, slow_unlocks);
     EXPECT_FIELD(qs_stats, gp_lat_hist);
+    EXPECT_FIELD(qs_stats, gps_no_readers);
 
     EXPECT_SIZE(qs_sim_state);
     EXPECT_FIELD(qs_sim_state, readers);

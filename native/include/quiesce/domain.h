@@ -217,7 +217,9 @@ void qs_force(qs_domain *dom);
 /* Counters; `out` is a snapshot. */
 void qs_stats_get(qs_domain *dom, qs_stats *out);
 /* Latency percentile (0..100) from the GP-latency histogram, in ns (the
- * upper bound of the bucket holding it); 0 if no GP completed. */
+ * upper bound of the bucket holding it), over the GPs that had readers to
+ * wait for (gps_no_readers are left out: they cost a barrier and would
+ * drag the low percentiles to ~0); 0 if there is no such GP. */
 uint64_t qs_stats_gp_percentile_ns(const qs_stats *s, double pct);
 
 #ifdef __cplusplus
