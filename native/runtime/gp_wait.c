@@ -33,7 +33,7 @@ static void writer_barrier(qs_domain *dom)
  * section that began before it. Called with sync_mutex and registry_mutex
  * held; drops and retakes registry_mutex while it sleeps or blocks.
  */
-static void wait_for_readers(qs_domain *dom, int expedited)
+static void wait_for_readers(qs_domain *dom, int expedited, uint64_t gp_no)
 {
     const uint64_t gp_ctr = atomic_load_explicit(QS_ATOMIC_U64(&dom->gp_ctr),
                                                  memory_order_relaxed);
@@ -41,8 +41,13 @@ static void wait_for_readers(qs_domain *dom, int expedited)
         qs_reader_rt *rt = READER_OF_REG(l);
         link_add_tail(&dom->to_check, &rt->chk);
         rt->in_check = 1;
+        rt->gp_kicks = 0;
     }
     qs_gp_begin(&dom->gp, expedited);
+    /* Stall watch: one clock read per GP, after the gp_ctr advance (every
+     * section this GP waits for began before it). None when off. */
+    qs_stall_watch stall;
+    qs_rt_stall_begin(dom, &stall, gp_no, dom->cfg.stall_timeout_ms ? now_ns() : 0);
 
     for (;;) {
         /* Reset before the inputs are read below: a force() or drain()
@@ -101,6 +106,11 @@ static void wait_for_readers(qs_domain *dom, int expedited)
                 }
             } else {
                 in.remaining++;
+                if (rt->sec_ctr != ctr) {
+                    /* First GP to see this section block it (stall.c). */
+                    rt->sec_ctr = ctr;
+                    rt->sec_seen_ns = stall.t0;
+                }
                 if (kick) {
                     qs_rt_notify_reader(dom, rt);
                 }
@@ -121,6 +131,9 @@ static void wait_for_readers(qs_domain *dom, int expedited)
              * registry_mutex); readers that register meanwhile are never
              * put on it.
              */
+            /* A poll period is short: the check before each sleep is
+             * enough to notice a stall in time. */
+            qs_rt_stall_check(dom, &stall);
             pthread_mutex_unlock(&dom->registry_mutex);
             qs_event_timedwait(&dom->wake_event, dom->cfg.params.poll_period_ns);
             pthread_mutex_lock(&dom->registry_mutex);
@@ -135,12 +148,21 @@ static void wait_for_readers(qs_domain *dom, int expedited)
             }
             break; /* arm and rescan at once */
         case QS_GP_ACT_WAIT:
-        default:
+        default: {
+            /* With stall detection on, the wait is bounded by the next
+             * report's deadline; a timeout rescans (re-arming is harmless:
+             * the reset comes before `waiting` is set again, see above). */
+            uint64_t until = qs_rt_stall_check(dom, &stall);
             /* Same list invariant as above while unlocked. */
             pthread_mutex_unlock(&dom->registry_mutex);
-            qs_event_wait(&dom->gp_event);
+            if (until != 0) {
+                qs_event_timedwait(&dom->gp_event, until);
+            } else {
+                qs_event_wait(&dom->gp_event);
+            }
             pthread_mutex_lock(&dom->registry_mutex);
             break;
+        }
         }
     }
 }
@@ -160,7 +182,7 @@ static void record_latency(qs_domain *dom, uint64_t ns)
 }
 
 /* Run one grace period now. Only one runs at a time (gp_running). */
-static void gp_execute(qs_domain *dom, int expedited)
+static void gp_execute(qs_domain *dom, int expedited, uint64_t gp_no)
 {
     pthread_mutex_lock(&dom->sync_mutex);
     /* W1: the caller's earlier stores (unpublishing what it will reclaim)
@@ -177,7 +199,7 @@ static void gp_execute(qs_domain *dom, int expedited)
          * barriers order what matters (see read.h). */
         atomic_store_explicit(QS_ATOMIC_U64(&dom->gp_ctr), g + QS_GP_STEP,
                               memory_order_relaxed);
-        wait_for_readers(dom, expedited);
+        wait_for_readers(dom, expedited, gp_no);
         record_latency(dom, now_ns() - t0);
     } else {
         /* Nothing to wait for: counted apart, so the histogram describes
@@ -218,8 +240,9 @@ static void gp_wait_locked(qs_domain *dom, uint64_t target, int expedited)
         dom->gp_running = 1;
         dom->gp_started++;
         int exp = dom->expedite_waiters > 0;
+        uint64_t gp_no = dom->gp_started;
         pthread_mutex_unlock(&dom->gp_lock);
-        gp_execute(dom, exp);
+        gp_execute(dom, exp, gp_no);
         pthread_mutex_lock(&dom->gp_lock);
         dom->gp_completed = dom->gp_started;
         dom->gp_running = 0;

@@ -7,6 +7,9 @@
  * (BARRIER A and B) is written there.
  */
 #define _GNU_SOURCE
+#include <sys/syscall.h>
+#include <unistd.h>
+
 #include "domain_impl.h"
 
 /* The calling thread's reader of `dom`. Caller holds registry_mutex. */
@@ -53,6 +56,7 @@ int qs_reader_new(qs_domain *dom, qs_reader **out)
     rt->pub.domain = dom;
     rt->pub.runtime = rt;
     rt->owner = pthread_self();
+    rt->tid = (int64_t)syscall(SYS_gettid);
     link_init(&rt->chk);
 
     pthread_mutex_lock(&dom->registry_mutex);

@@ -18,6 +18,7 @@
 #define QUIESCE_DOMAIN_H
 
 #include <stdbool.h>
+#include <stddef.h>
 #include <stdint.h>
 #include <quiesce/engine.h>
 
@@ -74,7 +75,16 @@ typedef struct qs_domain_config {
      * their next tick: on 2 busy CPUs it cut the FQS+force unmap p99 from
      * ~4 ms (one 250 Hz tick) to ~0.3 ms. Default QS_DEFAULT_WORKER_SLICE_US. */
     uint32_t worker_slice_us;
+    /* Stall warnings: a GP still waiting for readers this many
+     * milliseconds after it began is reported once, and again at 3x
+     * (then no more for that GP), through the domain's stall handler
+     * (qs_set_stall_handler). 0 turns it off; at most
+     * QS_STALL_TIMEOUT_MAX_MS. Default QS_DEFAULT_STALL_TIMEOUT_MS. */
+    uint32_t stall_timeout_ms;
 } qs_domain_config;
+
+#define QS_DEFAULT_STALL_TIMEOUT_MS 1000u
+#define QS_STALL_TIMEOUT_MAX_MS 3600000u /* one hour */
 
 #define QS_DEFAULT_WORKER_SLICE_US 100u
 #define QS_WORKER_SLICE_MIN_US 100u    /* the kernel clamps to [0.1, 100] ms */
@@ -213,6 +223,65 @@ int qs_call(qs_domain *dom, qs_head *head, qs_cb_fn fn);
 int qs_drain(qs_domain *dom);
 /* Ask the current (or next) GP to enter FQS and wake the worker. */
 void qs_force(qs_domain *dom);
+
+/*
+ * Stall warnings (issue 15). While a GP waits for readers, the writer
+ * (the call worker or a synchronize caller) looks at the clock before
+ * each poll sleep and event wait; with stall detection on, its event wait
+ * is bounded by the next deadline, so a stall is noticed while it blocks.
+ * At stall_timeout_ms after the GP's gp_ctr advance it reports the
+ * readers still holding the GP, and once more at 3x; stats.stalls counts
+ * the reports. The writer collects the report under its registry mutex
+ * and calls the handler after dropping it, on the writer's thread, with
+ * the GP's sync mutex held: a handler must not synchronize, drain or
+ * free on this domain (call() and the poll functions are fine) and must
+ * not call qs_set_stall_handler.
+ */
+#define QS_STALL_MAX_READERS 32 /* readers listed per report (the count
+                                   of all of them is in nreaders_total) */
+
+typedef struct qs_stall_reader {
+    int64_t tid;          /* kernel thread id (gettid) of the thread that
+                             registered the reader */
+    char name[16];        /* its name (/proc/self/task/<tid>/comm) at
+                             report time; "?" if unreadable */
+    uint64_t inside_ns;   /* inside the section for at least this long:
+                             measured from the first GP whose scan saw
+                             this section blocking it (the read side reads
+                             no clock), so a lower bound */
+    uint32_t depth;       /* qs_reader.depth, the C read side's nesting
+                             count; 0 for bindings that count nesting
+                             themselves (the Java FFM backend keeps it in
+                             Java: look there) */
+    uint32_t kicks;       /* force-notifier calls on this reader during
+                             this GP (0: never kicked; a reader with no
+                             notifier is never kicked) */
+} qs_stall_reader;
+
+typedef struct qs_stall_report {
+    uint64_t gp;            /* the GP's number (as cookies count) */
+    uint64_t elapsed_ns;    /* since the GP's gp_ctr advance */
+    uint64_t timeout_ns;    /* the domain's stall timeout */
+    uint32_t nth;           /* 1 (at the timeout) or 2 (at 3x) */
+    int32_t policy;         /* qs_policy */
+    int32_t state;          /* qs_gp_phase of the GP */
+    int32_t cause;          /* qs_fqs_cause (QS_FQS_NONE: not forced) */
+    uint32_t nreaders_total; /* readers holding the GP */
+    uint32_t nreaders;      /* entries in readers[] (<= QS_STALL_MAX_READERS) */
+    const qs_stall_reader *readers; /* valid only during the handler call */
+} qs_stall_report;
+
+typedef void (*qs_stall_handler)(const qs_stall_report *report, void *opaque);
+/* Set the domain's stall handler; NULL restores the default, which prints
+ * qs_stall_report_format's text to stderr in one write. When this returns
+ * the previous handler is not running and will not be called again.
+ * Returns 0 or -EINVAL (dom NULL). */
+int qs_set_stall_handler(qs_domain *dom, qs_stall_handler fn, void *opaque);
+/* Format a report as the default handler prints it (lines ending in
+ * '\n'), snprintf-style: writes at most len bytes including the final
+ * NUL (buf may be NULL when len is 0) and returns the length of the whole
+ * text, or -EINVAL (report NULL, or buf NULL with len > 0). */
+int64_t qs_stall_report_format(const qs_stall_report *report, char *buf, size_t len);
 
 /* Counters; `out` is a snapshot. */
 void qs_stats_get(qs_domain *dom, qs_stats *out);

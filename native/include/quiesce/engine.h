@@ -303,6 +303,7 @@ typedef struct qs_stats {
                                      reader: nothing to wait for, gp_ctr not
                                      advanced; not in gp_lat_*. The sim
                                      counts them too */
+    uint64_t stalls;              /* runtime only: stall reports made */
 } qs_stats;
 
 /* The whole observable state of a simulation. */

@@ -49,8 +49,11 @@ static inline void qs_read_barrier(const qs_reader *r)
 /* Enter a read section (nestable). */
 static inline void qs_read_lock(qs_reader *r)
 {
-    uint32_t d = r->depth;
-    r->depth = d + 1;
+    /* depth: relaxed atomics only so a stall report may read it from the
+     * writer's thread without a data race; they compile to plain moves
+     * (no fence, no locked instruction), and only the owner writes. */
+    uint32_t d = atomic_load_explicit(QS_ATOMIC_U32(&r->depth), memory_order_relaxed);
+    atomic_store_explicit(QS_ATOMIC_U32(&r->depth), d + 1, memory_order_relaxed);
     if (d == 0) {
         /* gp_ctr only changes under the writer's mutex; a relaxed load is
          * enough, the barrier below orders what matters. */
@@ -66,8 +69,9 @@ static inline void qs_read_lock(qs_reader *r)
 /* Leave a read section. */
 static inline void qs_read_unlock(qs_reader *r)
 {
-    uint32_t d = r->depth - 1;
-    r->depth = d;
+    /* Relaxed atomics: see qs_read_lock. */
+    uint32_t d = atomic_load_explicit(QS_ATOMIC_U32(&r->depth), memory_order_relaxed) - 1;
+    atomic_store_explicit(QS_ATOMIC_U32(&r->depth), d, memory_order_relaxed);
     if (d == 0) {
         /* Release: the section's loads happen before a writer's acquire
          * load that sees 0 (and before it reclaims). */
