@@ -86,7 +86,10 @@ static inline void qs_read_lock(qs_reader *r)
     if (__builtin_expect((c | r->fence_mode) == 0, 1)) {
         qs_read_lock_outer(r, 0);
     } else if (c != 0) {
-        r->depth++; /* nested: nothing shared changes */
+        /* Nested: nothing the writer waits on changes. A relaxed atomic
+         * store (a plain move) because a stall report reads depth from the
+         * writer's thread; only the owner writes it. */
+        atomic_store_explicit(QS_ATOMIC_U32(&r->depth), r->depth + 1, memory_order_relaxed);
     } else {
         qs_read_lock_outer(r, 1);
     }
@@ -117,13 +120,16 @@ static inline void qs_read_unlock(qs_reader *r)
     /* depth and fence_mode are adjacent 32-bit fields (checked in
      * runtime/registry.c) and QS_FENCE_MEMBARRIER is 0: one 8-byte load
      * tells "outermost, membarrier mode", the common case. Neither field
-     * is written concurrently (depth: owner only; fence_mode: constant). */
+     * is written concurrently (depth: owner only; fence_mode: constant),
+     * so the owner's plain load races with nothing (a stall report only
+     * reads depth, atomically). */
     uint64_t depth_fence;
     __builtin_memcpy(&depth_fence, &r->depth, sizeof(depth_fence));
     if (__builtin_expect(depth_fence == 0, 1)) {
         qs_read_unlock_outer(r, 0);
     } else if (r->depth != 0) {
-        r->depth--; /* nested: nothing shared changes */
+        /* Nested: relaxed atomic store, as in qs_read_lock. */
+        atomic_store_explicit(QS_ATOMIC_U32(&r->depth), r->depth - 1, memory_order_relaxed);
     } else {
         qs_read_unlock_outer(r, 1);
     }
