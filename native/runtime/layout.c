@@ -110,6 +110,9 @@ static const field_row sim_state_fields[] = {
     FIELD(qs_sim_state, run_hash),
     FIELD(qs_sim_state, readers),
     FIELD(qs_sim_state, stats),
+    FIELD(qs_sim_state, gp_seq_started),
+    FIELD(qs_sim_state, gp_seq_completed),
+    FIELD(qs_sim_state, gp_seq_wanted),
 };
 
 static const field_row sim_effects_fields[] = {
@@ -119,6 +122,7 @@ static const field_row sim_effects_fields[] = {
     FIELD(qs_sim_effects, gps_ended),
     FIELD(qs_sim_effects, slow_unlock),
     FIELD(qs_sim_effects, drains_done),
+    FIELD(qs_sim_effects, cookie),
 };
 
 static const field_row domain_config_fields[] = {
