@@ -41,10 +41,10 @@ public class Quiesce extends Quiesce$shared {
     public static int QS_SIM_MAX_READERS() {
         return QS_SIM_MAX_READERS;
     }
-    private static final int QS_SIM_EVENT_KINDS = (int)9L;
+    private static final int QS_SIM_EVENT_KINDS = (int)11L;
     /**
      * {@snippet lang=c :
-     * #define QS_SIM_EVENT_KINDS 9
+     * #define QS_SIM_EVENT_KINDS 11
      * }
      */
     public static int QS_SIM_EVENT_KINDS() {
@@ -307,7 +307,7 @@ public class Quiesce extends Quiesce$shared {
     private static final int QS_GP_IDLE = (int)0L;
     /**
      * {@snippet lang=c :
-     * enum qs_gp_state.QS_GP_IDLE = 0
+     * enum qs_gp_phase.QS_GP_IDLE = 0
      * }
      */
     public static int QS_GP_IDLE() {
@@ -316,7 +316,7 @@ public class Quiesce extends Quiesce$shared {
     private static final int QS_GP_NORMAL = (int)1L;
     /**
      * {@snippet lang=c :
-     * enum qs_gp_state.QS_GP_NORMAL = 1
+     * enum qs_gp_phase.QS_GP_NORMAL = 1
      * }
      */
     public static int QS_GP_NORMAL() {
@@ -325,7 +325,7 @@ public class Quiesce extends Quiesce$shared {
     private static final int QS_GP_FORCED = (int)2L;
     /**
      * {@snippet lang=c :
-     * enum qs_gp_state.QS_GP_FORCED = 2
+     * enum qs_gp_phase.QS_GP_FORCED = 2
      * }
      */
     public static int QS_GP_FORCED() {
@@ -334,7 +334,7 @@ public class Quiesce extends Quiesce$shared {
     private static final int QS_GP_LEGACY = (int)3L;
     /**
      * {@snippet lang=c :
-     * enum qs_gp_state.QS_GP_LEGACY = 3
+     * enum qs_gp_phase.QS_GP_LEGACY = 3
      * }
      */
     public static int QS_GP_LEGACY() {
@@ -910,6 +910,133 @@ public class Quiesce extends Quiesce$shared {
            throw new AssertionError("should not reach here", ex$);
         }
     }
+    /**
+     * {@snippet lang=c :
+     * typedef uint64_t qs_gp_state
+     * }
+     */
+    public static final OfLong qs_gp_state = Quiesce.C_LONG;
+
+    private static class qs_gp_seq_snap {
+        public static final FunctionDescriptor DESC = FunctionDescriptor.of(
+            Quiesce.C_LONG,
+            Quiesce.C_LONG
+        );
+
+        public static final MemorySegment ADDR = SYMBOL_LOOKUP.findOrThrow("qs_gp_seq_snap");
+
+        public static final MethodHandle HANDLE = Linker.nativeLinker().downcallHandle(ADDR, DESC);
+    }
+
+    /**
+     * Function descriptor for:
+     * {@snippet lang=c :
+     * qs_gp_state qs_gp_seq_snap(uint64_t started)
+     * }
+     */
+    public static FunctionDescriptor qs_gp_seq_snap$descriptor() {
+        return qs_gp_seq_snap.DESC;
+    }
+
+    /**
+     * Downcall method handle for:
+     * {@snippet lang=c :
+     * qs_gp_state qs_gp_seq_snap(uint64_t started)
+     * }
+     */
+    public static MethodHandle qs_gp_seq_snap$handle() {
+        return qs_gp_seq_snap.HANDLE;
+    }
+
+    /**
+     * Address for:
+     * {@snippet lang=c :
+     * qs_gp_state qs_gp_seq_snap(uint64_t started)
+     * }
+     */
+    public static MemorySegment qs_gp_seq_snap$address() {
+        return qs_gp_seq_snap.ADDR;
+    }
+
+    /**
+     * {@snippet lang=c :
+     * qs_gp_state qs_gp_seq_snap(uint64_t started)
+     * }
+     */
+    public static long qs_gp_seq_snap(long started) {
+        var mh$ = qs_gp_seq_snap.HANDLE;
+        try {
+            if (TRACE_DOWNCALLS) {
+                traceDowncall("qs_gp_seq_snap", started);
+            }
+            return (long)mh$.invokeExact(started);
+        } catch (Error | RuntimeException ex) {
+           throw ex;
+        } catch (Throwable ex$) {
+           throw new AssertionError("should not reach here", ex$);
+        }
+    }
+
+    private static class qs_gp_seq_done {
+        public static final FunctionDescriptor DESC = FunctionDescriptor.of(
+            Quiesce.C_INT,
+            Quiesce.C_LONG,
+            Quiesce.C_LONG
+        );
+
+        public static final MemorySegment ADDR = SYMBOL_LOOKUP.findOrThrow("qs_gp_seq_done");
+
+        public static final MethodHandle HANDLE = Linker.nativeLinker().downcallHandle(ADDR, DESC);
+    }
+
+    /**
+     * Function descriptor for:
+     * {@snippet lang=c :
+     * int32_t qs_gp_seq_done(uint64_t completed, qs_gp_state cookie)
+     * }
+     */
+    public static FunctionDescriptor qs_gp_seq_done$descriptor() {
+        return qs_gp_seq_done.DESC;
+    }
+
+    /**
+     * Downcall method handle for:
+     * {@snippet lang=c :
+     * int32_t qs_gp_seq_done(uint64_t completed, qs_gp_state cookie)
+     * }
+     */
+    public static MethodHandle qs_gp_seq_done$handle() {
+        return qs_gp_seq_done.HANDLE;
+    }
+
+    /**
+     * Address for:
+     * {@snippet lang=c :
+     * int32_t qs_gp_seq_done(uint64_t completed, qs_gp_state cookie)
+     * }
+     */
+    public static MemorySegment qs_gp_seq_done$address() {
+        return qs_gp_seq_done.ADDR;
+    }
+
+    /**
+     * {@snippet lang=c :
+     * int32_t qs_gp_seq_done(uint64_t completed, qs_gp_state cookie)
+     * }
+     */
+    public static int qs_gp_seq_done(long completed, long cookie) {
+        var mh$ = qs_gp_seq_done.HANDLE;
+        try {
+            if (TRACE_DOWNCALLS) {
+                traceDowncall("qs_gp_seq_done", completed, cookie);
+            }
+            return (int)mh$.invokeExact(completed, cookie);
+        } catch (Error | RuntimeException ex) {
+           throw ex;
+        } catch (Throwable ex$) {
+           throw new AssertionError("should not reach here", ex$);
+        }
+    }
     private static final int QS_WORKER_IDLE = (int)0L;
     /**
      * {@snippet lang=c :
@@ -1028,6 +1155,68 @@ public class Quiesce extends Quiesce$shared {
                 traceDowncall("qs_worker_init", w, params);
             }
             return (int)mh$.invokeExact(w, params);
+        } catch (Error | RuntimeException ex) {
+           throw ex;
+        } catch (Throwable ex$) {
+           throw new AssertionError("should not reach here", ex$);
+        }
+    }
+
+    private static class qs_worker_decide {
+        public static final FunctionDescriptor DESC = FunctionDescriptor.of(
+            Quiesce.C_INT,
+            Quiesce.C_POINTER,
+            Quiesce.C_INT,
+            Quiesce.C_INT
+        );
+
+        public static final MemorySegment ADDR = SYMBOL_LOOKUP.findOrThrow("qs_worker_decide");
+
+        public static final MethodHandle HANDLE = Linker.nativeLinker().downcallHandle(ADDR, DESC);
+    }
+
+    /**
+     * Function descriptor for:
+     * {@snippet lang=c :
+     * int32_t qs_worker_decide(qs_worker *w, uint32_t pending, uint32_t gp_wanted)
+     * }
+     */
+    public static FunctionDescriptor qs_worker_decide$descriptor() {
+        return qs_worker_decide.DESC;
+    }
+
+    /**
+     * Downcall method handle for:
+     * {@snippet lang=c :
+     * int32_t qs_worker_decide(qs_worker *w, uint32_t pending, uint32_t gp_wanted)
+     * }
+     */
+    public static MethodHandle qs_worker_decide$handle() {
+        return qs_worker_decide.HANDLE;
+    }
+
+    /**
+     * Address for:
+     * {@snippet lang=c :
+     * int32_t qs_worker_decide(qs_worker *w, uint32_t pending, uint32_t gp_wanted)
+     * }
+     */
+    public static MemorySegment qs_worker_decide$address() {
+        return qs_worker_decide.ADDR;
+    }
+
+    /**
+     * {@snippet lang=c :
+     * int32_t qs_worker_decide(qs_worker *w, uint32_t pending, uint32_t gp_wanted)
+     * }
+     */
+    public static int qs_worker_decide(MemorySegment w, int pending, int gp_wanted) {
+        var mh$ = qs_worker_decide.HANDLE;
+        try {
+            if (TRACE_DOWNCALLS) {
+                traceDowncall("qs_worker_decide", w, pending, gp_wanted);
+            }
+            return (int)mh$.invokeExact(w, pending, gp_wanted);
         } catch (Error | RuntimeException ex) {
            throw ex;
         } catch (Throwable ex$) {
@@ -1353,6 +1542,24 @@ public class Quiesce extends Quiesce$shared {
     public static int QS_EV_POLL_ELAPSED() {
         return QS_EV_POLL_ELAPSED;
     }
+    private static final int QS_EV_GET_STATE = (int)9L;
+    /**
+     * {@snippet lang=c :
+     * enum qs_sim_event_kind.QS_EV_GET_STATE = 9
+     * }
+     */
+    public static int QS_EV_GET_STATE() {
+        return QS_EV_GET_STATE;
+    }
+    private static final int QS_EV_START_POLL = (int)10L;
+    /**
+     * {@snippet lang=c :
+     * enum qs_sim_event_kind.QS_EV_START_POLL = 10
+     * }
+     */
+    public static int QS_EV_START_POLL() {
+        return QS_EV_START_POLL;
+    }
     private static final int QS_SIM_W_IDLE = (int)0L;
     /**
      * {@snippet lang=c :
@@ -1652,6 +1859,67 @@ public class Quiesce extends Quiesce$shared {
                 traceDowncall("qs_sim_state_get", sim, out);
             }
             mh$.invokeExact(sim, out);
+        } catch (Error | RuntimeException ex) {
+           throw ex;
+        } catch (Throwable ex$) {
+           throw new AssertionError("should not reach here", ex$);
+        }
+    }
+
+    private static class qs_sim_set_gp_seq {
+        public static final FunctionDescriptor DESC = FunctionDescriptor.of(
+            Quiesce.C_INT,
+            Quiesce.C_POINTER,
+            Quiesce.C_LONG
+        );
+
+        public static final MemorySegment ADDR = SYMBOL_LOOKUP.findOrThrow("qs_sim_set_gp_seq");
+
+        public static final MethodHandle HANDLE = Linker.nativeLinker().downcallHandle(ADDR, DESC);
+    }
+
+    /**
+     * Function descriptor for:
+     * {@snippet lang=c :
+     * int qs_sim_set_gp_seq(qs_sim *sim, uint64_t base)
+     * }
+     */
+    public static FunctionDescriptor qs_sim_set_gp_seq$descriptor() {
+        return qs_sim_set_gp_seq.DESC;
+    }
+
+    /**
+     * Downcall method handle for:
+     * {@snippet lang=c :
+     * int qs_sim_set_gp_seq(qs_sim *sim, uint64_t base)
+     * }
+     */
+    public static MethodHandle qs_sim_set_gp_seq$handle() {
+        return qs_sim_set_gp_seq.HANDLE;
+    }
+
+    /**
+     * Address for:
+     * {@snippet lang=c :
+     * int qs_sim_set_gp_seq(qs_sim *sim, uint64_t base)
+     * }
+     */
+    public static MemorySegment qs_sim_set_gp_seq$address() {
+        return qs_sim_set_gp_seq.ADDR;
+    }
+
+    /**
+     * {@snippet lang=c :
+     * int qs_sim_set_gp_seq(qs_sim *sim, uint64_t base)
+     * }
+     */
+    public static int qs_sim_set_gp_seq(MemorySegment sim, long base) {
+        var mh$ = qs_sim_set_gp_seq.HANDLE;
+        try {
+            if (TRACE_DOWNCALLS) {
+                traceDowncall("qs_sim_set_gp_seq", sim, base);
+            }
+            return (int)mh$.invokeExact(sim, base);
         } catch (Error | RuntimeException ex) {
            throw ex;
         } catch (Throwable ex$) {
