@@ -32,7 +32,15 @@
  *     while that cookie is not done (qs_worker_decide). START_POLL wakes
  *     only an idle worker (writer IDLE): a LEGACY pre-poll sleep is not
  *     cut short (the runtime sleeps it uninterruptibly), and a busy writer
- *     sees the request at its next worker decision.
+ *     sees the request at its next worker decision;
+ *   - SYNC while the writer is busy only queues the synchronize(); the
+ *     runtime's caller also expedites the running GP, which is the
+ *     separate EXPEDITE event (so a trace says whether it happened before
+ *     that GP's next decision). EXPEDITE marks the GP expedited and, like
+ *     the runtime's wake_event, ends a normal-state poll sleep early (it
+ *     counts as a poll); a GP blocked on the GP event is not woken (the
+ *     runtime does not set gp_event), and under LEGACY the mark changes
+ *     nothing but qs_gp.expedited.
  */
 #include <errno.h>
 #include <stdlib.h>
@@ -414,6 +422,14 @@ int qs_sim_step(qs_sim *sim, int32_t kind, int32_t arg, qs_sim_effects *out)
         } else {
             s->sync_pending = 1;
         }
+        break;
+    case QS_EV_EXPEDITE:
+        if (s->owner == QS_SIM_OWNER_NONE || s->gp.state == QS_GP_IDLE) {
+            rc = -EINVAL;
+            break;
+        }
+        qs_gp_expedite(&s->gp);
+        interrupt_poll(sim, &eff);
         break;
     case QS_EV_GET_STATE:
         eff.cookie = qs_gp_seq_snap(s->gp_seq_started);

@@ -410,6 +410,63 @@ static void test_poll_legacy(void)
     CHECK_EQ("batch 1", w.batch, 1);
 }
 
+/* EXPEDITE: a synchronize() caller that waits for the worker's GP makes
+ * it force at its next decision (cause EXPEDITED), without waiting for
+ * the poll limit. */
+static void test_expedite(void)
+{
+    qs_sim *sim = new_sim(QS_POLICY_FQS);
+    CHECK_EQ("no GP to expedite", step(sim, QS_EV_EXPEDITE, 0).rc, -EINVAL);
+    step(sim, QS_EV_REGISTER, 0);
+    step(sim, QS_EV_LOCK, 0);
+    step(sim, QS_EV_CALL, 0);
+    step(sim, QS_EV_SYNC, 0);
+    qs_sim_state s = st(sim);
+    CHECK_EQ("sync queued", s.sync_pending, 1);
+    CHECK_EQ("worker GP polls", s.writer, QS_SIM_W_POLL_SLEEP);
+    CHECK_EQ("not expedited by SYNC alone", s.gp.expedited, 0);
+    qs_sim_effects e = step(sim, QS_EV_EXPEDITE, 0);
+    s = st(sim);
+    CHECK_EQ("expedite ok", e.rc, 0);
+    CHECK_EQ("forced", s.gp.state, QS_GP_FORCED);
+    CHECK_EQ("cause", s.gp.cause, QS_FQS_EXPEDITED);
+    CHECK_EQ("counted", s.stats.fqs_by_cause[QS_FQS_EXPEDITED], 1);
+    CHECK_EQ("the sleep counted as a poll", s.stats.polls, 1);
+    CHECK_EQ("kicked", e.notified_mask, 1);
+    CHECK_EQ("event wait", s.writer, QS_SIM_W_EVENT_WAIT);
+    /* Again while blocked on the GP event: accepted, nothing moves. */
+    qs_sim_state before = st(sim);
+    e = step(sim, QS_EV_EXPEDITE, 0);
+    s = st(sim);
+    CHECK_EQ("second expedite ok", e.rc, 0);
+    CHECK_EQ("no change while event-waiting", memcmp(&before, &s, sizeof(s)), 0);
+    e = step(sim, QS_EV_UNLOCK, 0);
+    s = st(sim);
+    CHECK_EQ("worker GP and sync GP", e.gps_ended, 2);
+    CHECK_EQ("sync done", s.stats.syncs, 1);
+    CHECK_EQ("callback", e.cbs_run, 1);
+    qs_sim_free(sim);
+
+    /* LEGACY: the mark is set, the GP waits as before. */
+    sim = new_sim(QS_POLICY_LEGACY);
+    step(sim, QS_EV_REGISTER, 0);
+    step(sim, QS_EV_LOCK, 0);
+    step(sim, QS_EV_CALL, 0);
+    for (uint32_t i = 0; i < QS_DEFAULT_POLL_LIMIT; i++) {
+        step(sim, QS_EV_POLL_ELAPSED, 0);
+    }
+    CHECK_EQ("legacy worker GP", st(sim).owner, QS_SIM_OWNER_WORKER);
+    CHECK_EQ("legacy not expedited", st(sim).gp.expedited, 0);
+    e = step(sim, QS_EV_EXPEDITE, 0);
+    s = st(sim);
+    CHECK_EQ("legacy ok", e.rc, 0);
+    CHECK_EQ("legacy mark", s.gp.expedited, 1);
+    CHECK_EQ("legacy state", s.gp.state, QS_GP_LEGACY);
+    CHECK_EQ("legacy no FQS", s.stats.gps_fqs, 0);
+    CHECK_EQ("legacy no kick", e.notified_mask, 0);
+    qs_sim_free(sim);
+}
+
 /* Bad events change nothing. */
 static void test_bad_events(void)
 {
@@ -570,6 +627,7 @@ int main(void)
     test_poll_cookie();
     test_poll_wrap();
     test_poll_legacy();
+    test_expedite();
     test_bad_events();
     test_random_invariants();
     if (failures != 0) {

@@ -244,12 +244,16 @@ typedef enum qs_sim_event_kind {
     QS_EV_POLL_ELAPSED = 8, /* the writer's poll/pre-poll timer fired */
     QS_EV_GET_STATE = 9,    /* qs_get_state: effects.cookie := the cookie;
                                nothing else changes */
-    QS_EV_START_POLL = 10   /* qs_start_poll: effects.cookie := the cookie;
+    QS_EV_START_POLL = 10,  /* qs_start_poll: effects.cookie := the cookie;
                                if it is not done, gp_seq_wanted := the later
                                of it and gp_seq_wanted, and an idle worker
                                runs a GP (with zero callbacks if none) */
+    QS_EV_EXPEDITE = 11     /* an expedited synchronize() caller waits for
+                               the running GP (the runtime's expedite_now):
+                               qs_gp_expedite, then a poll sleep ends early
+                               as on FORCE. -EINVAL when no GP runs */
 } qs_sim_event_kind;
-#define QS_SIM_EVENT_KINDS 11
+#define QS_SIM_EVENT_KINDS 12
 
 /* Where the simulated writer is blocked between events. */
 typedef enum qs_sim_writer {
