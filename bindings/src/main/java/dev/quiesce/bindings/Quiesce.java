@@ -41,10 +41,10 @@ public class Quiesce extends Quiesce$shared {
     public static int QS_SIM_MAX_READERS() {
         return QS_SIM_MAX_READERS;
     }
-    private static final int QS_SIM_EVENT_KINDS = (int)11L;
+    private static final int QS_SIM_EVENT_KINDS = (int)12L;
     /**
      * {@snippet lang=c :
-     * #define QS_SIM_EVENT_KINDS 11
+     * #define QS_SIM_EVENT_KINDS 12
      * }
      */
     public static int QS_SIM_EVENT_KINDS() {
@@ -1559,6 +1559,15 @@ public class Quiesce extends Quiesce$shared {
      */
     public static int QS_EV_START_POLL() {
         return QS_EV_START_POLL;
+    }
+    private static final int QS_EV_EXPEDITE = (int)11L;
+    /**
+     * {@snippet lang=c :
+     * enum qs_sim_event_kind.QS_EV_EXPEDITE = 11
+     * }
+     */
+    public static int QS_EV_EXPEDITE() {
+        return QS_EV_EXPEDITE;
     }
     private static final int QS_SIM_W_IDLE = (int)0L;
     /**
