@@ -20,7 +20,7 @@ import net.jqwik.api.Tuple;
 final class ScenarioArbitraries {
 
     /** Relative weights of the event kinds, in {@link EventKind} order (as in ScenarioGenerator). */
-    private static final int[] KIND_WEIGHTS = {10, 4, 22, 22, 14, 4, 4, 5, 15, 3, 5};
+    private static final int[] KIND_WEIGHTS = {10, 4, 22, 22, 14, 4, 4, 5, 15, 3, 5, 4};
 
     private ScenarioArbitraries() {
     }

@@ -1,6 +1,8 @@
 package dev.quiesce.engine;
 
 import static dev.quiesce.engine.sim.EventKind.CALL;
+import static dev.quiesce.engine.sim.EventKind.EXPEDITE;
+import static dev.quiesce.engine.sim.EventKind.SYNC;
 import static dev.quiesce.engine.sim.EventKind.GET_STATE;
 import static dev.quiesce.engine.sim.EventKind.LOCK;
 import static dev.quiesce.engine.sim.EventKind.POLL_ELAPSED;
@@ -31,7 +33,7 @@ import org.junit.jupiter.params.provider.MethodSource;
 /**
  * The polled-GP scenarios of native/tests/test_sim.c (test_poll_cookie,
  * test_poll_wrap, test_poll_legacy and the cookie-safety invariant of the
- * random run), against both implementations of the step API.
+ * random run) and test_expedite, against both implementations of the step API.
  */
 class SimScenarioPollTest {
 
@@ -216,5 +218,56 @@ class SimScenarioPollTest {
             }
         }
         assertThat(checkedDone).as("cookies did complete").isPositive();
+    }
+
+    @ParameterizedTest(name = "{0}")
+    @MethodSource("engines")
+    void expedite(String name, Function<Params, SimDriver> f) {
+        try (SimDriver sim = f.apply(Params.defaults(Policy.FQS))) {
+            assertThat(sim.step(EXPEDITE, 0).rc()).as("no GP to expedite").isEqualTo(-Errno.EINVAL);
+            sim.step(REGISTER, 0);
+            sim.step(LOCK, 0);
+            sim.step(CALL, 0);
+            sim.step(SYNC, 0);
+            SimState s = sim.state();
+            assertThat(s.syncPending()).isTrue();
+            assertThat(s.writer()).isEqualTo(SimWriter.POLL_SLEEP);
+            assertThat(s.gp().expedited()).as("not expedited by SYNC alone").isFalse();
+            Effects e = sim.step(EXPEDITE, 0);
+            s = sim.state();
+            assertThat(e.rc()).isZero();
+            assertThat(s.gp().state()).isEqualTo(GpPhase.FORCED);
+            assertThat(s.gp().cause()).isEqualTo(FqsCause.EXPEDITED);
+            assertThat(s.stats().fqsByCause()[FqsCause.EXPEDITED.value()]).isEqualTo(1);
+            assertThat(s.stats().polls()).as("the sleep counted as a poll").isEqualTo(1);
+            assertThat(e.notifiedMask()).isEqualTo(1);
+            assertThat(s.writer()).isEqualTo(SimWriter.EVENT_WAIT);
+            SimState before = sim.state();
+            e = sim.step(EXPEDITE, 0);
+            assertThat(e.rc()).isZero();
+            assertThat(sim.state()).as("no change while event-waiting").isEqualTo(before);
+            e = sim.step(UNLOCK, 0);
+            s = sim.state();
+            assertThat(e.gpsEnded()).as("worker GP and sync GP").isEqualTo(2);
+            assertThat(s.stats().syncs()).isEqualTo(1);
+            assertThat(e.cbsRun()).isEqualTo(1);
+        }
+        try (SimDriver sim = f.apply(Params.defaults(Policy.LEGACY))) {
+            sim.step(REGISTER, 0);
+            sim.step(LOCK, 0);
+            sim.step(CALL, 0);
+            for (int i = 0; i < Params.DEFAULT_POLL_LIMIT; i++) {
+                sim.step(POLL_ELAPSED, 0);
+            }
+            assertThat(sim.state().owner()).isEqualTo(SimOwner.WORKER);
+            assertThat(sim.state().gp().expedited()).isFalse();
+            Effects e = sim.step(EXPEDITE, 0);
+            SimState s = sim.state();
+            assertThat(e.rc()).isZero();
+            assertThat(s.gp().expedited()).isTrue();
+            assertThat(s.gp().state()).isEqualTo(GpPhase.LEGACY);
+            assertThat(s.stats().gpsFqs()).isZero();
+            assertThat(e.notifiedMask()).isZero();
+        }
     }
 }

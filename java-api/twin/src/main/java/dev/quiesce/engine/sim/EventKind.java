@@ -27,10 +27,16 @@ public enum EventKind {
      * is not done, gpSeqWanted := the later of it and gpSeqWanted, and an idle
      * worker runs a GP (with zero callbacks if none).
      */
-    START_POLL;
+    START_POLL,
+    /**
+     * {@code QS_EV_EXPEDITE}: an expedited synchronize() caller waits for the
+     * running GP: expedite it, then a poll sleep ends early as on FORCE.
+     * {@code -EINVAL} when no GP runs.
+     */
+    EXPEDITE;
 
     /** {@code QS_SIM_EVENT_KINDS}. */
-    public static final int COUNT = 11;
+    public static final int COUNT = 12;
 
     private static final EventKind[] VALUES = values();
 

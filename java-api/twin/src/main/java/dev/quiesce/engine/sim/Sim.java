@@ -49,7 +49,13 @@ import java.util.Objects;
  *       wanted" while that cookie is not done
  *       ({@link WorkerMachine#decide}). START_POLL wakes only an idle worker
  *       (writer IDLE): a LEGACY pre-poll sleep is not cut short, and a busy
- *       writer sees the request at its next worker decision.
+ *       writer sees the request at its next worker decision;
+ *   <li>SYNC while the writer is busy only queues the synchronize(); the
+ *       runtime's caller also expedites the running GP, which is the
+ *       separate EXPEDITE event. EXPEDITE marks the GP expedited and ends a
+ *       normal-state poll sleep early (it counts as a poll); a GP blocked on
+ *       the GP event is not woken, and under LEGACY the mark changes nothing
+ *       but the GP's {@code expedited} flag. No GP running: {@code -EINVAL}.
  * </ul>
  *
  * <p>Not thread-safe.
@@ -547,6 +553,14 @@ public final class Sim implements SimDriver {
                     } else {
                         syncPending = true;
                     }
+                    break;
+                case EXPEDITE:
+                    if (owner == SimOwner.NONE || gp.state() == GpPhase.IDLE) {
+                        rc = -Errno.EINVAL;
+                        break;
+                    }
+                    gp.expedite();
+                    interruptPoll(eff);
                     break;
                 case GET_STATE:
                     eff.cookie = GpSeq.snap(gpSeqStarted);
