@@ -104,6 +104,37 @@ final class FfmDomain implements BackendDomain {
         }
     }
 
+    /* PENDING the C side (obs15c: qs_get_state, qs_start_poll, qs_poll_state,
+     * qs_cond_synchronize, qs_set_stall_handler): until it lands these refuse. */
+    private static UnsupportedOperationException pendingNative(String fn) {
+        return new UnsupportedOperationException(fn + ": this libquiesce has no polled grace periods yet");
+    }
+
+    @Override
+    public long gpState() {
+        throw pendingNative("qs_get_state");
+    }
+
+    @Override
+    public long startPoll() {
+        throw pendingNative("qs_start_poll");
+    }
+
+    @Override
+    public boolean pollState(long cookie) {
+        throw pendingNative("qs_poll_state");
+    }
+
+    @Override
+    public void condSynchronize(long cookie) {
+        throw pendingNative("qs_cond_synchronize");
+    }
+
+    @Override
+    public void setStallSink(java.util.function.Consumer<dev.quiesce.spi.StallInfo> sink) {
+        // PENDING qs_set_stall_handler.
+    }
+
     @Override
     public RawStats stats() {
         try (Arena a = Arena.ofConfined()) {
