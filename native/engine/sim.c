@@ -184,6 +184,8 @@ static void gp_start(qs_sim *sim, int32_t owner)
         sim->s.gp_ctr += QS_GP_STEP;
         /* The runtime runs no wait_for_readers (so no qs_gp_begin) then. */
         qs_gp_begin(&sim->s.gp, owner == QS_SIM_OWNER_SYNC);
+    } else {
+        sim->s.stats.gps_no_readers++;
     }
 }
 

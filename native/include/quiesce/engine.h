@@ -292,10 +292,18 @@ typedef struct qs_stats {
     uint64_t drains;              /* drains completed */
     uint64_t forces;              /* force() requests */
     uint64_t syncs;               /* direct synchronize() calls completed */
-    uint64_t gp_lat_max_ns;       /* runtime only (0 in the sim) */
-    uint64_t gp_lat_sum_ns;       /* runtime only */
-    uint64_t gp_lat_hist[64];     /* runtime only: bucket i counts GPs whose
-                                     latency in ns has bit length i */
+    /* GP latency, runtime only (0 in the sim): from the gp_ctr advance to
+     * the end of wait_for_readers, for the GPs that had readers to scan,
+     * i.e. gps - gps_no_readers of them. */
+    uint64_t gp_lat_max_ns;
+    uint64_t gp_lat_sum_ns;
+    uint64_t gp_lat_hist[64];     /* bucket i counts GPs whose latency in ns
+                                     has bit length i */
+    uint64_t gps_no_readers;      /* GPs (in gps) that found no registered
+                                     reader: nothing to wait for, gp_ctr not
+                                     advanced; not in gp_lat_*. The sim
+                                     counts them too */
+    uint64_t stalls;              /* runtime only: stall reports made */
 } qs_stats;
 
 /* The whole observable state of a simulation. */

@@ -59,6 +59,15 @@ public class Quiesce extends Quiesce$shared {
     public static int QS_TOKEN_CHUNK() {
         return QS_TOKEN_CHUNK;
     }
+    private static final int QS_STALL_MAX_READERS = (int)32L;
+    /**
+     * {@snippet lang=c :
+     * #define QS_STALL_MAX_READERS 32
+     * }
+     */
+    public static int QS_STALL_MAX_READERS() {
+        return QS_STALL_MAX_READERS;
+    }
     private static final int QS_EMU_POISON_BYTE = (int)165L;
     /**
      * {@snippet lang=c :
@@ -2975,6 +2984,247 @@ public class Quiesce extends Quiesce$shared {
         }
     }
 
+    private static class qs_get_state {
+        public static final FunctionDescriptor DESC = FunctionDescriptor.of(
+            Quiesce.C_LONG,
+            Quiesce.C_POINTER
+        );
+
+        public static final MemorySegment ADDR = SYMBOL_LOOKUP.findOrThrow("qs_get_state");
+
+        public static final MethodHandle HANDLE = Linker.nativeLinker().downcallHandle(ADDR, DESC);
+    }
+
+    /**
+     * Function descriptor for:
+     * {@snippet lang=c :
+     * qs_gp_state qs_get_state(qs_domain *dom)
+     * }
+     */
+    public static FunctionDescriptor qs_get_state$descriptor() {
+        return qs_get_state.DESC;
+    }
+
+    /**
+     * Downcall method handle for:
+     * {@snippet lang=c :
+     * qs_gp_state qs_get_state(qs_domain *dom)
+     * }
+     */
+    public static MethodHandle qs_get_state$handle() {
+        return qs_get_state.HANDLE;
+    }
+
+    /**
+     * Address for:
+     * {@snippet lang=c :
+     * qs_gp_state qs_get_state(qs_domain *dom)
+     * }
+     */
+    public static MemorySegment qs_get_state$address() {
+        return qs_get_state.ADDR;
+    }
+
+    /**
+     * {@snippet lang=c :
+     * qs_gp_state qs_get_state(qs_domain *dom)
+     * }
+     */
+    public static long qs_get_state(MemorySegment dom) {
+        var mh$ = qs_get_state.HANDLE;
+        try {
+            if (TRACE_DOWNCALLS) {
+                traceDowncall("qs_get_state", dom);
+            }
+            return (long)mh$.invokeExact(dom);
+        } catch (Error | RuntimeException ex) {
+           throw ex;
+        } catch (Throwable ex$) {
+           throw new AssertionError("should not reach here", ex$);
+        }
+    }
+
+    private static class qs_start_poll {
+        public static final FunctionDescriptor DESC = FunctionDescriptor.of(
+            Quiesce.C_LONG,
+            Quiesce.C_POINTER
+        );
+
+        public static final MemorySegment ADDR = SYMBOL_LOOKUP.findOrThrow("qs_start_poll");
+
+        public static final MethodHandle HANDLE = Linker.nativeLinker().downcallHandle(ADDR, DESC);
+    }
+
+    /**
+     * Function descriptor for:
+     * {@snippet lang=c :
+     * qs_gp_state qs_start_poll(qs_domain *dom)
+     * }
+     */
+    public static FunctionDescriptor qs_start_poll$descriptor() {
+        return qs_start_poll.DESC;
+    }
+
+    /**
+     * Downcall method handle for:
+     * {@snippet lang=c :
+     * qs_gp_state qs_start_poll(qs_domain *dom)
+     * }
+     */
+    public static MethodHandle qs_start_poll$handle() {
+        return qs_start_poll.HANDLE;
+    }
+
+    /**
+     * Address for:
+     * {@snippet lang=c :
+     * qs_gp_state qs_start_poll(qs_domain *dom)
+     * }
+     */
+    public static MemorySegment qs_start_poll$address() {
+        return qs_start_poll.ADDR;
+    }
+
+    /**
+     * {@snippet lang=c :
+     * qs_gp_state qs_start_poll(qs_domain *dom)
+     * }
+     */
+    public static long qs_start_poll(MemorySegment dom) {
+        var mh$ = qs_start_poll.HANDLE;
+        try {
+            if (TRACE_DOWNCALLS) {
+                traceDowncall("qs_start_poll", dom);
+            }
+            return (long)mh$.invokeExact(dom);
+        } catch (Error | RuntimeException ex) {
+           throw ex;
+        } catch (Throwable ex$) {
+           throw new AssertionError("should not reach here", ex$);
+        }
+    }
+
+    private static class qs_poll_state {
+        public static final FunctionDescriptor DESC = FunctionDescriptor.of(
+            Quiesce.C_BOOL,
+            Quiesce.C_POINTER,
+            Quiesce.C_LONG
+        );
+
+        public static final MemorySegment ADDR = SYMBOL_LOOKUP.findOrThrow("qs_poll_state");
+
+        public static final MethodHandle HANDLE = Linker.nativeLinker().downcallHandle(ADDR, DESC);
+    }
+
+    /**
+     * Function descriptor for:
+     * {@snippet lang=c :
+     * _Bool qs_poll_state(qs_domain *dom, qs_gp_state cookie)
+     * }
+     */
+    public static FunctionDescriptor qs_poll_state$descriptor() {
+        return qs_poll_state.DESC;
+    }
+
+    /**
+     * Downcall method handle for:
+     * {@snippet lang=c :
+     * _Bool qs_poll_state(qs_domain *dom, qs_gp_state cookie)
+     * }
+     */
+    public static MethodHandle qs_poll_state$handle() {
+        return qs_poll_state.HANDLE;
+    }
+
+    /**
+     * Address for:
+     * {@snippet lang=c :
+     * _Bool qs_poll_state(qs_domain *dom, qs_gp_state cookie)
+     * }
+     */
+    public static MemorySegment qs_poll_state$address() {
+        return qs_poll_state.ADDR;
+    }
+
+    /**
+     * {@snippet lang=c :
+     * _Bool qs_poll_state(qs_domain *dom, qs_gp_state cookie)
+     * }
+     */
+    public static boolean qs_poll_state(MemorySegment dom, long cookie) {
+        var mh$ = qs_poll_state.HANDLE;
+        try {
+            if (TRACE_DOWNCALLS) {
+                traceDowncall("qs_poll_state", dom, cookie);
+            }
+            return (boolean)mh$.invokeExact(dom, cookie);
+        } catch (Error | RuntimeException ex) {
+           throw ex;
+        } catch (Throwable ex$) {
+           throw new AssertionError("should not reach here", ex$);
+        }
+    }
+
+    private static class qs_cond_synchronize {
+        public static final FunctionDescriptor DESC = FunctionDescriptor.ofVoid(
+            Quiesce.C_POINTER,
+            Quiesce.C_LONG
+        );
+
+        public static final MemorySegment ADDR = SYMBOL_LOOKUP.findOrThrow("qs_cond_synchronize");
+
+        public static final MethodHandle HANDLE = Linker.nativeLinker().downcallHandle(ADDR, DESC);
+    }
+
+    /**
+     * Function descriptor for:
+     * {@snippet lang=c :
+     * void qs_cond_synchronize(qs_domain *dom, qs_gp_state cookie)
+     * }
+     */
+    public static FunctionDescriptor qs_cond_synchronize$descriptor() {
+        return qs_cond_synchronize.DESC;
+    }
+
+    /**
+     * Downcall method handle for:
+     * {@snippet lang=c :
+     * void qs_cond_synchronize(qs_domain *dom, qs_gp_state cookie)
+     * }
+     */
+    public static MethodHandle qs_cond_synchronize$handle() {
+        return qs_cond_synchronize.HANDLE;
+    }
+
+    /**
+     * Address for:
+     * {@snippet lang=c :
+     * void qs_cond_synchronize(qs_domain *dom, qs_gp_state cookie)
+     * }
+     */
+    public static MemorySegment qs_cond_synchronize$address() {
+        return qs_cond_synchronize.ADDR;
+    }
+
+    /**
+     * {@snippet lang=c :
+     * void qs_cond_synchronize(qs_domain *dom, qs_gp_state cookie)
+     * }
+     */
+    public static void qs_cond_synchronize(MemorySegment dom, long cookie) {
+        var mh$ = qs_cond_synchronize.HANDLE;
+        try {
+            if (TRACE_DOWNCALLS) {
+                traceDowncall("qs_cond_synchronize", dom, cookie);
+            }
+            mh$.invokeExact(dom, cookie);
+        } catch (Error | RuntimeException ex) {
+           throw ex;
+        } catch (Throwable ex$) {
+           throw new AssertionError("should not reach here", ex$);
+        }
+    }
+
     private static class qs_call {
         public static final FunctionDescriptor DESC = FunctionDescriptor.of(
             Quiesce.C_INT,
@@ -3272,6 +3522,130 @@ public class Quiesce extends Quiesce$shared {
                 traceDowncall("qs_force", dom);
             }
             mh$.invokeExact(dom);
+        } catch (Error | RuntimeException ex) {
+           throw ex;
+        } catch (Throwable ex$) {
+           throw new AssertionError("should not reach here", ex$);
+        }
+    }
+
+    private static class qs_set_stall_handler {
+        public static final FunctionDescriptor DESC = FunctionDescriptor.of(
+            Quiesce.C_INT,
+            Quiesce.C_POINTER,
+            Quiesce.C_POINTER,
+            Quiesce.C_POINTER
+        );
+
+        public static final MemorySegment ADDR = SYMBOL_LOOKUP.findOrThrow("qs_set_stall_handler");
+
+        public static final MethodHandle HANDLE = Linker.nativeLinker().downcallHandle(ADDR, DESC);
+    }
+
+    /**
+     * Function descriptor for:
+     * {@snippet lang=c :
+     * int qs_set_stall_handler(qs_domain *dom, qs_stall_handler fn, void *opaque)
+     * }
+     */
+    public static FunctionDescriptor qs_set_stall_handler$descriptor() {
+        return qs_set_stall_handler.DESC;
+    }
+
+    /**
+     * Downcall method handle for:
+     * {@snippet lang=c :
+     * int qs_set_stall_handler(qs_domain *dom, qs_stall_handler fn, void *opaque)
+     * }
+     */
+    public static MethodHandle qs_set_stall_handler$handle() {
+        return qs_set_stall_handler.HANDLE;
+    }
+
+    /**
+     * Address for:
+     * {@snippet lang=c :
+     * int qs_set_stall_handler(qs_domain *dom, qs_stall_handler fn, void *opaque)
+     * }
+     */
+    public static MemorySegment qs_set_stall_handler$address() {
+        return qs_set_stall_handler.ADDR;
+    }
+
+    /**
+     * {@snippet lang=c :
+     * int qs_set_stall_handler(qs_domain *dom, qs_stall_handler fn, void *opaque)
+     * }
+     */
+    public static int qs_set_stall_handler(MemorySegment dom, MemorySegment fn, MemorySegment opaque) {
+        var mh$ = qs_set_stall_handler.HANDLE;
+        try {
+            if (TRACE_DOWNCALLS) {
+                traceDowncall("qs_set_stall_handler", dom, fn, opaque);
+            }
+            return (int)mh$.invokeExact(dom, fn, opaque);
+        } catch (Error | RuntimeException ex) {
+           throw ex;
+        } catch (Throwable ex$) {
+           throw new AssertionError("should not reach here", ex$);
+        }
+    }
+
+    private static class qs_stall_report_format {
+        public static final FunctionDescriptor DESC = FunctionDescriptor.of(
+            Quiesce.C_LONG,
+            Quiesce.C_POINTER,
+            Quiesce.C_POINTER,
+            Quiesce.C_LONG
+        );
+
+        public static final MemorySegment ADDR = SYMBOL_LOOKUP.findOrThrow("qs_stall_report_format");
+
+        public static final MethodHandle HANDLE = Linker.nativeLinker().downcallHandle(ADDR, DESC);
+    }
+
+    /**
+     * Function descriptor for:
+     * {@snippet lang=c :
+     * int64_t qs_stall_report_format(const qs_stall_report *report, char *buf, size_t len)
+     * }
+     */
+    public static FunctionDescriptor qs_stall_report_format$descriptor() {
+        return qs_stall_report_format.DESC;
+    }
+
+    /**
+     * Downcall method handle for:
+     * {@snippet lang=c :
+     * int64_t qs_stall_report_format(const qs_stall_report *report, char *buf, size_t len)
+     * }
+     */
+    public static MethodHandle qs_stall_report_format$handle() {
+        return qs_stall_report_format.HANDLE;
+    }
+
+    /**
+     * Address for:
+     * {@snippet lang=c :
+     * int64_t qs_stall_report_format(const qs_stall_report *report, char *buf, size_t len)
+     * }
+     */
+    public static MemorySegment qs_stall_report_format$address() {
+        return qs_stall_report_format.ADDR;
+    }
+
+    /**
+     * {@snippet lang=c :
+     * int64_t qs_stall_report_format(const qs_stall_report *report, char *buf, size_t len)
+     * }
+     */
+    public static long qs_stall_report_format(MemorySegment report, MemorySegment buf, long len) {
+        var mh$ = qs_stall_report_format.HANDLE;
+        try {
+            if (TRACE_DOWNCALLS) {
+                traceDowncall("qs_stall_report_format", report, buf, len);
+            }
+            return (long)mh$.invokeExact(report, buf, len);
         } catch (Error | RuntimeException ex) {
            throw ex;
         } catch (Throwable ex$) {
@@ -7138,6 +7512,24 @@ public class Quiesce extends Quiesce$shared {
      */
     public static long QS_GP_STEP() {
         return QS_GP_STEP;
+    }
+    private static final int QS_DEFAULT_STALL_TIMEOUT_MS = (int)1000L;
+    /**
+     * {@snippet lang=c :
+     * #define QS_DEFAULT_STALL_TIMEOUT_MS 1000
+     * }
+     */
+    public static int QS_DEFAULT_STALL_TIMEOUT_MS() {
+        return QS_DEFAULT_STALL_TIMEOUT_MS;
+    }
+    private static final int QS_STALL_TIMEOUT_MAX_MS = (int)3600000L;
+    /**
+     * {@snippet lang=c :
+     * #define QS_STALL_TIMEOUT_MAX_MS 3600000
+     * }
+     */
+    public static int QS_STALL_TIMEOUT_MAX_MS() {
+        return QS_STALL_TIMEOUT_MAX_MS;
     }
     private static final int QS_DEFAULT_WORKER_SLICE_US = (int)100L;
     /**
