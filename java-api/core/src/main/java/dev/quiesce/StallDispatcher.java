@@ -77,10 +77,11 @@ final class StallDispatcher implements Consumer<StallInfo> {
                 stack = t.getStackTrace();
             }
             readers.add(new StallReport.Reader(r.threadId(), r.threadName(), Duration.ofNanos(r.inSectionNanos()),
-                    depth, r.kicked(), t != null, stack));
+                    depth, r.kicks(), t != null, stack));
         }
-        return new StallReport(info.gpNumber(), Duration.ofNanos(info.waitedNanos()), info.policy(),
-                info.fqsCause(), info.repeat(), readers);
+        return new StallReport(info.gpNumber(), Duration.ofNanos(info.waitedNanos()),
+                Duration.ofNanos(info.timeoutNanos()), info.policy(), info.fqsCause(), info.repeat(),
+                Math.max(info.totalReaders(), readers.size()), readers);
     }
 
     /**

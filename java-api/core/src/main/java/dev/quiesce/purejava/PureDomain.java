@@ -332,9 +332,7 @@ public final class PureDomain implements AutoCloseable {
 
     /** Fire one reader's notifiers, on the writer's thread, locks held. Mirrors {@code notify_reader}. */
     private void notifyReader(PureReader r) {
-        if (!r.notifiers.isEmpty()) {
-            r.kicked = true;
-        }
+        r.kicks += r.notifiers.size();
         for (int i = 0; i < r.notifiers.size(); i++) {
             try {
                 r.notifiers.get(i).forceQuiescentState(r);
@@ -363,7 +361,7 @@ public final class PureDomain implements AutoCloseable {
         for (PureReader r : registry) {
             toCheck.add(r);
             r.inCheck = true;
-            r.kicked = false;
+            r.kicks = 0;
         }
         gp.begin(expedited);
         Stall stall = new Stall(gpNumber, t0);
@@ -522,11 +520,11 @@ public final class PureDomain implements AutoCloseable {
                 long tid = t.getId();
                 /* Blocking this GP means inside since before it began: now - t0 is a lower bound.
                  * depth is a racy read of the owner's field: the facade uses its own count. */
-                rs.add(new StallInfo.Reader(t, tid, t.getName(), now - t0, Math.max(1, r.depth()), r.kicked));
+                rs.add(new StallInfo.Reader(t, tid, t.getName(), now - t0, Math.max(1, r.depth()), r.kicks));
             }
             dev.quiesce.Policy policy = dev.quiesce.Policy.ofNative(params.policy().value());
-            StallInfo info = new StallInfo(gpNumber, now - t0, policy,
-                    dev.quiesce.Stats.FqsCause.values()[gp.cause().value()], repeat, rs);
+            StallInfo info = new StallInfo(gpNumber, now - t0, timeout, policy,
+                    dev.quiesce.Stats.FqsCause.values()[gp.cause().value()], repeat, rs.size(), rs);
             try {
                 sink.accept(info);
             } catch (Throwable t) {

@@ -39,8 +39,8 @@ public record DomainConfig(Policy policy, long pollPeriodNanos, int pollLimit, i
     public static final int MAX_WORKER_SLICE_MICROS = 100_000;
     /** The default stall timeout (C {@code QS_DEFAULT_STALL_TIMEOUT_MS}): 1 s. */
     public static final long DEFAULT_STALL_TIMEOUT_MILLIS = 1000;
-    /** The longest stall timeout, in milliseconds (the C field is a 32-bit count): about 24.8 days. */
-    public static final long MAX_STALL_TIMEOUT_MILLIS = Integer.MAX_VALUE;
+    /** The longest stall timeout, in milliseconds (C {@code QS_STALL_TIMEOUT_MAX_MS}): one hour. */
+    public static final long MAX_STALL_TIMEOUT_MILLIS = 3_600_000;
 
     /**
      * As the canonical constructor, with the default stall timeout.

@@ -13,15 +13,17 @@ import java.util.Objects;
  * {@link dev.quiesce.StallReport}, adding what only it knows (each Java
  * reader's nesting depth and stack).
  *
- * @param gpNumber    the number of the grace period that stalls (unsigned)
- * @param waitedNanos how long it has waited so far
- * @param policy      the domain's policy
- * @param fqsCause    why the grace period entered the force-quiescent state, or NONE
- * @param repeat      {@code false} for the report at the timeout, {@code true} for the one at three times it
- * @param readers     the readers still holding the grace period
+ * @param gpNumber     the number of the grace period that stalls (unsigned)
+ * @param waitedNanos  how long it has waited so far
+ * @param timeoutNanos the domain's stall timeout
+ * @param policy       the domain's policy
+ * @param fqsCause     why the grace period entered the force-quiescent state, or NONE
+ * @param repeat       {@code false} for the report at the timeout, {@code true} for the one at three times it
+ * @param totalReaders how many readers hold the grace period ({@code readers} may list fewer)
+ * @param readers      the readers still holding the grace period
  */
-public record StallInfo(long gpNumber, long waitedNanos, Policy policy, Stats.FqsCause fqsCause, boolean repeat,
-                        List<Reader> readers) {
+public record StallInfo(long gpNumber, long waitedNanos, long timeoutNanos, Policy policy, Stats.FqsCause fqsCause,
+                        boolean repeat, int totalReaders, List<Reader> readers) {
 
     /** Checks and copies. */
     public StallInfo {
@@ -42,10 +44,10 @@ public record StallInfo(long gpNumber, long waitedNanos, Policy policy, Stats.Fq
      *                      bound (at least since the grace period began)
      * @param depth         its nesting depth as the backend counts it (the facade
      *                      replaces it by its own count for Java readers)
-     * @param kicked        a force notifier of this reader ran during this grace period
+     * @param kicks         force-notifier calls on this reader during this grace period
      */
     public record Reader(Thread thread, long threadId, String threadName, long inSectionNanos, int depth,
-                         boolean kicked) {
+                         long kicks) {
 
         /** Checks. */
         public Reader {
