@@ -101,6 +101,7 @@ class SimScenarioPollTest {
             Effects e = sim.step(START_POLL, 0);
             assertThat(e.cookie()).as("cookie UINT64_MAX").isEqualTo(-1L);
             assertThat(e.gpsEnded()).as("no reader: the GP completes within the event").isEqualTo(1);
+            assertThat(sim.state().stats().gpsNoReaders()).isEqualTo(1);
             assertThat(sim.state().gpSeqCompleted()).isEqualTo(-1L);
 
             sim.step(REGISTER, 0);

@@ -122,6 +122,7 @@ public final class NativeSim implements SimDriver {
         static final int T_GP_LAT_MAX_NS = off("qs_stats", "gp_lat_max_ns");
         static final int T_GP_LAT_SUM_NS = off("qs_stats", "gp_lat_sum_ns");
         static final int T_GP_LAT_HIST = off("qs_stats", "gp_lat_hist");
+        static final int T_GPS_NO_READERS = off("qs_stats", "gps_no_readers");
 
         static final int STATE_SIZE = size("qs_sim_state");
         static final int S_GP_CTR = off("qs_sim_state", "gp_ctr");
@@ -392,7 +393,8 @@ public final class NativeSim implements SimDriver {
                 b.getLong(base + Layout.T_NOTIFIER_CALLS), b.getLong(base + Layout.T_CALLBACKS_QUEUED),
                 b.getLong(base + Layout.T_CALLBACKS_RUN), b.getLong(base + Layout.T_DRAINS),
                 b.getLong(base + Layout.T_FORCES), b.getLong(base + Layout.T_SYNCS),
-                b.getLong(base + Layout.T_GP_LAT_MAX_NS), b.getLong(base + Layout.T_GP_LAT_SUM_NS), hist);
+                b.getLong(base + Layout.T_GP_LAT_MAX_NS), b.getLong(base + Layout.T_GP_LAT_SUM_NS), hist,
+                b.getLong(base + Layout.T_GPS_NO_READERS));
     }
 
     /** A C 0/1 flag (int32 or uint32); anything else is corruption. */

@@ -139,6 +139,7 @@ public final class Sim implements SimDriver {
     private long drains;
     private long forces;
     private long syncs;
+    private long gpsNoReaders;
     /* GP numbers (see GpSeq) */
     private long gpSeqStarted;
     private long gpSeqCompleted;
@@ -206,7 +207,7 @@ public final class Sim implements SimDriver {
             rs[i] = readers[i].snapshot();
         }
         Stats stats = new Stats(gps, gpsFqs, fqsByCause, polls, slowUnlocks, notifierCalls, callbacksQueued,
-                callbacksRun, drains, forces, syncs, 0, 0, new long[Stats.HIST_BUCKETS]);
+                callbacksRun, drains, forces, syncs, 0, 0, new long[Stats.HIST_BUCKETS], gpsNoReaders);
         return new SimState(gpCtr, writer, owner, gp.snapshot(), worker.snapshot(), gpEventSet, pending,
                 draining, forced, syncPending, forcedLate, nextCbId, lastCbRun, runHash, Arrays.asList(rs), stats,
                 gpSeqStarted, gpSeqCompleted, gpSeqWanted);
@@ -304,6 +305,8 @@ public final class Sim implements SimDriver {
             gpCtr += ReaderState.GP_STEP;
             /* The runtime runs no wait_for_readers (so no qs_gp_begin) then. */
             gp.begin(newOwner == SimOwner.SYNC);
+        } else {
+            gpsNoReaders++;
         }
         if (fault == Fault.CALLBACKS_COUNTED_EARLY && newOwner == SimOwner.WORKER) {
             callbacksRun += Integer.toUnsignedLong(worker.batch());
