@@ -778,6 +778,40 @@ abstract class RcuContract {
     }
 
     @Test
+    void theDefaultStallConsumerLogsAWarning() throws Exception {
+        java.util.logging.Logger jul = java.util.logging.Logger.getLogger("dev.quiesce");
+        ConcurrentLinkedQueue<java.util.logging.LogRecord> records = new ConcurrentLinkedQueue<>();
+        java.util.logging.Handler h = new java.util.logging.Handler() {
+            @Override
+            public void publish(java.util.logging.LogRecord r) {
+                records.add(r);
+            }
+
+            @Override
+            public void flush() {
+            }
+
+            @Override
+            public void close() {
+            }
+        };
+        jul.addHandler(h);
+        try {
+            RcuDomain d = open(builder(Policy.FQS).stallTimeout(Duration.ofMillis(50)));
+            BusyReader reader = new BusyReader(d, false);
+            d.callRcu(() -> { });
+            awaitTrue(() -> !records.isEmpty(), "a logged stall warning");
+            reader.leave();
+            java.util.logging.LogRecord r = records.peek();
+            assertEquals(java.util.logging.Level.WARNING, r.getLevel());
+            assertTrue(r.getMessage().contains("stalled for"), r.getMessage());
+            assertTrue(r.getMessage().contains("\"busy-reader\""), r.getMessage());
+        } finally {
+            jul.removeHandler(h);
+        }
+    }
+
+    @Test
     void noStallReportInANormalRun() throws Exception {
         ConcurrentLinkedQueue<StallReport> reports = new ConcurrentLinkedQueue<>();
         RcuDomain d = open(builder(Policy.FQS).stallTimeout(Duration.ofMillis(50)).onStall(reports::add));
