@@ -228,7 +228,8 @@ final class NativeRuntime implements RuntimeUnderTest {
             }
             return new Stats(g(m, "gps"), g(m, "gps_fqs"), byCause, g(m, "polls"), g(m, "slow_unlocks"),
                     g(m, "notifier_calls"), g(m, "callbacks_queued"), g(m, "callbacks_run"), g(m, "drains"),
-                    g(m, "forces"), g(m, "syncs"), g(m, "gp_lat_max_ns"), g(m, "gp_lat_sum_ns"), hist);
+                    g(m, "forces"), g(m, "syncs"), g(m, "gp_lat_max_ns"), g(m, "gp_lat_sum_ns"), hist,
+                    g(m, "gps_no_readers"));
         }
     }
 
