@@ -86,6 +86,7 @@ int qs_domain_new(const qs_domain_config *cfg, qs_domain **out)
     qs_event_init(&dom->work_event, 0);
     qs_queue_init(&dom->queue);
     dom->worker_state = QS_WORKER_STOPPED;
+    qs_rt_retire_init(dom);
     qs_fork_track(dom);
     *out = dom;
     return 0;
@@ -146,6 +147,7 @@ int qs_domain_shutdown(qs_domain *dom)
             pthread_join(dom->worker_thread, NULL);
         }
     }
+    qs_rt_retire_destroy(dom);
     pthread_mutex_destroy(&dom->gp_lock);
     pthread_cond_destroy(&dom->gp_cond);
     pthread_mutex_destroy(&dom->sync_mutex);
@@ -199,6 +201,7 @@ void qs_stats_get(qs_domain *dom, qs_stats *out)
     }
     pthread_mutex_unlock(&dom->registry_mutex);
     out->slow_unlocks = slow;
+    qs_rt_retire_stats(dom, out);
 }
 
 uint64_t qs_stats_gp_percentile_ns(const qs_stats *s, double pct)
@@ -242,10 +245,12 @@ void qs_domain_fork_prepare(qs_domain *dom)
     pthread_mutex_lock(&dom->gp_lock);
     pthread_mutex_lock(&dom->registry_mutex);
     pthread_mutex_lock(&dom->worker_mutex);
+    qs_rt_retire_lock(dom);
 }
 
 void qs_domain_fork_parent(qs_domain *dom)
 {
+    qs_rt_retire_unlock(dom);
     pthread_mutex_unlock(&dom->worker_mutex);
     pthread_mutex_unlock(&dom->registry_mutex);
     pthread_mutex_unlock(&dom->gp_lock);

@@ -12,6 +12,8 @@
  *               GP sharing between callers, synchronize
  *   worker.c    the call worker, call, drain and force
  *   fork.c      the process-wide atfork handlers over all live domains
+ *   retire.c    qs_retire: the pending-address set and the free callback,
+ *               the qs_mem allocator pair, the out-of-line pointer twins
  */
 #ifndef QUIESCE_RUNTIME_DOMAIN_IMPL_H
 #define QUIESCE_RUNTIME_DOMAIN_IMPL_H
@@ -27,6 +29,7 @@
 #include <quiesce/domain.h>
 #include <quiesce/engine.h>
 #include <quiesce/read.h> /* QS_ATOMIC_U64/U32, the reader record */
+#include <quiesce/retire.h>
 
 #include "event.h"
 #include "internal.h"
@@ -70,7 +73,30 @@ typedef struct qs_stats_counters {
     _Atomic uint64_t gp_lat_max_ns;
     _Atomic uint64_t gp_lat_sum_ns;
     _Atomic uint64_t gp_lat_hist[64];
+    _Atomic uint64_t retired_freed;        /* worker only */
+    _Atomic uint64_t retired_freed_bytes;  /* worker only */
 } qs_stats_counters;
+
+/* retire.c: one node per qs_retire, queued as a callback and linked in
+ * the pending set's bucket chain until the worker frees it. */
+typedef struct qs_retire_node {
+    qs_head head;                 /* first: queued through qs_call */
+    void *ptr;
+    qs_free_fn free_fn;
+    size_t bytes;
+    struct qs_retire_node *next;  /* bucket chain; retire_mutex */
+} qs_retire_node;
+
+/* retire.c: the addresses waiting to be freed, a chained hash set
+ * (load factor <= 1, doubled as it fills; never shrinks). All fields under
+ * `mutex`, a leaf (nothing else is taken while it is held). */
+typedef struct qs_retire_set {
+    pthread_mutex_t mutex;
+    qs_retire_node **buckets;     /* NULL until the first qs_retire */
+    unsigned shift;               /* 64 - log2(number of buckets) */
+    size_t count;                 /* = stats retired_pending */
+    uint64_t bytes;               /* = stats retired_pending_bytes */
+} qs_retire_set;
 
 enum qs_worker_run {
     QS_WORKER_STOPPED = 0, /* no thread (never started, joined, or fork child) */
@@ -91,8 +117,10 @@ struct qs_domain {
      * Mutexes. Nesting order, outermost first:
      *     fork.c domains_lock -> sync_mutex -> gp_lock -> registry_mutex
      *                                                  -> worker_mutex
+     *                                                  -> retire.mutex
      * In normal operation at most sync_mutex + registry_mutex are held
-     * together (by the GP writer); gp_lock and worker_mutex are leaves,
+     * together (by the GP writer); gp_lock, worker_mutex and retire.mutex
+     * are leaves,
      * and only the fork handlers take all of them, in this order.
      * Callbacks run with no mutex held; force notifiers run with
      * sync_mutex and registry_mutex held, which is why they must not call
@@ -163,6 +191,9 @@ struct qs_domain {
     pthread_t worker_thread;
 
     qs_stats_counters st;
+
+    /* retire.c (its own mutex; apart from the producers' line) */
+    _Alignas(QS_CACHE_LINE) qs_retire_set retire;
 
     /* fork.c domains_lock */
     struct qs_domain *fork_prev;
@@ -261,6 +292,15 @@ QS_INTERNAL void qs_rt_drain_run(qs_domain *dom);
 /* worker.c. The drain marker's callback (fork.c's queue repair finds
  * markers by it). */
 QS_INTERNAL void qs_rt_drain_marker_run(qs_head *head);
+
+/* retire.c: set up / tear down the pending set (after the worker was
+ * joined: frees nodes a fork left behind), fill the retire stats, and
+ * the fork handlers' lock (prepare) and unlock (parent and child). */
+QS_INTERNAL void qs_rt_retire_init(qs_domain *dom);
+QS_INTERNAL void qs_rt_retire_destroy(qs_domain *dom);
+QS_INTERNAL void qs_rt_retire_stats(qs_domain *dom, qs_stats *out);
+QS_INTERNAL void qs_rt_retire_lock(qs_domain *dom);
+QS_INTERNAL void qs_rt_retire_unlock(qs_domain *dom);
 
 /* fork.c: keep the list of live domains the atfork handlers walk. */
 QS_INTERNAL void qs_fork_track(qs_domain *dom);

@@ -91,6 +91,10 @@ static const field_row stats_fields[] = {
     FIELD(qs_stats, gp_lat_max_ns),
     FIELD(qs_stats, gp_lat_sum_ns),
     FIELD(qs_stats, gp_lat_hist),
+    FIELD(qs_stats, retired_pending),
+    FIELD(qs_stats, retired_pending_bytes),
+    FIELD(qs_stats, retired_freed),
+    FIELD(qs_stats, retired_freed_bytes),
 };
 
 static const field_row sim_state_fields[] = {

@@ -236,6 +236,15 @@ typedef struct qs_stats {
     uint64_t gp_lat_sum_ns;       /* runtime only */
     uint64_t gp_lat_hist[64];     /* runtime only: bucket i counts GPs whose
                                      latency in ns has bit length i */
+    /* qs_retire (runtime only; 0 in the sim). An object is pending from
+     * its qs_retire until the worker takes it out of the pending set,
+     * just before its free function runs; freed once that returned.
+     * Bytes are the sizes the callers passed. Retires are also counted
+     * in callbacks_queued/callbacks_run. */
+    uint64_t retired_pending;       /* objects waiting to be freed */
+    uint64_t retired_pending_bytes; /* their bytes */
+    uint64_t retired_freed;         /* objects whose free function returned */
+    uint64_t retired_freed_bytes;   /* their bytes */
 } qs_stats;
 
 /* The whole observable state of a simulation. */

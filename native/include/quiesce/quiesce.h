@@ -10,6 +10,7 @@
 #include <quiesce/layout.h>
 #include <quiesce/read.h>
 #include <quiesce/pointer.h>
+#include <quiesce/retire.h>
 #include <quiesce/list.h>
 
 #endif /* QUIESCE_QUIESCE_H */

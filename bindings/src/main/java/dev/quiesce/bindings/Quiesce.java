@@ -6817,6 +6817,432 @@ public class Quiesce extends Quiesce$shared {
            throw new AssertionError("should not reach here", ex$);
         }
     }
+
+    private static class qs_retire {
+        public static final FunctionDescriptor DESC = FunctionDescriptor.of(
+            Quiesce.C_INT,
+            Quiesce.C_POINTER,
+            Quiesce.C_POINTER,
+            Quiesce.C_POINTER,
+            Quiesce.C_LONG
+        );
+
+        public static final MemorySegment ADDR = SYMBOL_LOOKUP.findOrThrow("qs_retire");
+
+        public static final MethodHandle HANDLE = Linker.nativeLinker().downcallHandle(ADDR, DESC);
+    }
+
+    /**
+     * Function descriptor for:
+     * {@snippet lang=c :
+     * int qs_retire(qs_domain *dom, void *ptr, qs_free_fn free_fn, size_t bytes)
+     * }
+     */
+    public static FunctionDescriptor qs_retire$descriptor() {
+        return qs_retire.DESC;
+    }
+
+    /**
+     * Downcall method handle for:
+     * {@snippet lang=c :
+     * int qs_retire(qs_domain *dom, void *ptr, qs_free_fn free_fn, size_t bytes)
+     * }
+     */
+    public static MethodHandle qs_retire$handle() {
+        return qs_retire.HANDLE;
+    }
+
+    /**
+     * Address for:
+     * {@snippet lang=c :
+     * int qs_retire(qs_domain *dom, void *ptr, qs_free_fn free_fn, size_t bytes)
+     * }
+     */
+    public static MemorySegment qs_retire$address() {
+        return qs_retire.ADDR;
+    }
+
+    /**
+     * {@snippet lang=c :
+     * int qs_retire(qs_domain *dom, void *ptr, qs_free_fn free_fn, size_t bytes)
+     * }
+     */
+    public static int qs_retire(MemorySegment dom, MemorySegment ptr, MemorySegment free_fn, long bytes) {
+        var mh$ = qs_retire.HANDLE;
+        try {
+            if (TRACE_DOWNCALLS) {
+                traceDowncall("qs_retire", dom, ptr, free_fn, bytes);
+            }
+            return (int)mh$.invokeExact(dom, ptr, free_fn, bytes);
+        } catch (Error | RuntimeException ex) {
+           throw ex;
+        } catch (Throwable ex$) {
+           throw new AssertionError("should not reach here", ex$);
+        }
+    }
+
+    private static class qs_mem_retire {
+        public static final FunctionDescriptor DESC = FunctionDescriptor.of(
+            Quiesce.C_INT,
+            Quiesce.C_POINTER,
+            Quiesce.C_POINTER,
+            Quiesce.C_LONG
+        );
+
+        public static final MemorySegment ADDR = SYMBOL_LOOKUP.findOrThrow("qs_mem_retire");
+
+        public static final MethodHandle HANDLE = Linker.nativeLinker().downcallHandle(ADDR, DESC);
+    }
+
+    /**
+     * Function descriptor for:
+     * {@snippet lang=c :
+     * int qs_mem_retire(qs_domain *dom, void *ptr, size_t bytes)
+     * }
+     */
+    public static FunctionDescriptor qs_mem_retire$descriptor() {
+        return qs_mem_retire.DESC;
+    }
+
+    /**
+     * Downcall method handle for:
+     * {@snippet lang=c :
+     * int qs_mem_retire(qs_domain *dom, void *ptr, size_t bytes)
+     * }
+     */
+    public static MethodHandle qs_mem_retire$handle() {
+        return qs_mem_retire.HANDLE;
+    }
+
+    /**
+     * Address for:
+     * {@snippet lang=c :
+     * int qs_mem_retire(qs_domain *dom, void *ptr, size_t bytes)
+     * }
+     */
+    public static MemorySegment qs_mem_retire$address() {
+        return qs_mem_retire.ADDR;
+    }
+
+    /**
+     * {@snippet lang=c :
+     * int qs_mem_retire(qs_domain *dom, void *ptr, size_t bytes)
+     * }
+     */
+    public static int qs_mem_retire(MemorySegment dom, MemorySegment ptr, long bytes) {
+        var mh$ = qs_mem_retire.HANDLE;
+        try {
+            if (TRACE_DOWNCALLS) {
+                traceDowncall("qs_mem_retire", dom, ptr, bytes);
+            }
+            return (int)mh$.invokeExact(dom, ptr, bytes);
+        } catch (Error | RuntimeException ex) {
+           throw ex;
+        } catch (Throwable ex$) {
+           throw new AssertionError("should not reach here", ex$);
+        }
+    }
+
+    private static class qs_mem_alloc {
+        public static final FunctionDescriptor DESC = FunctionDescriptor.of(
+            Quiesce.C_POINTER,
+            Quiesce.C_LONG,
+            Quiesce.C_LONG
+        );
+
+        public static final MemorySegment ADDR = SYMBOL_LOOKUP.findOrThrow("qs_mem_alloc");
+
+        public static final MethodHandle HANDLE = Linker.nativeLinker().downcallHandle(ADDR, DESC);
+    }
+
+    /**
+     * Function descriptor for:
+     * {@snippet lang=c :
+     * void *qs_mem_alloc(size_t size, size_t align)
+     * }
+     */
+    public static FunctionDescriptor qs_mem_alloc$descriptor() {
+        return qs_mem_alloc.DESC;
+    }
+
+    /**
+     * Downcall method handle for:
+     * {@snippet lang=c :
+     * void *qs_mem_alloc(size_t size, size_t align)
+     * }
+     */
+    public static MethodHandle qs_mem_alloc$handle() {
+        return qs_mem_alloc.HANDLE;
+    }
+
+    /**
+     * Address for:
+     * {@snippet lang=c :
+     * void *qs_mem_alloc(size_t size, size_t align)
+     * }
+     */
+    public static MemorySegment qs_mem_alloc$address() {
+        return qs_mem_alloc.ADDR;
+    }
+
+    /**
+     * {@snippet lang=c :
+     * void *qs_mem_alloc(size_t size, size_t align)
+     * }
+     */
+    public static MemorySegment qs_mem_alloc(long size, long align) {
+        var mh$ = qs_mem_alloc.HANDLE;
+        try {
+            if (TRACE_DOWNCALLS) {
+                traceDowncall("qs_mem_alloc", size, align);
+            }
+            return (MemorySegment)mh$.invokeExact(size, align);
+        } catch (Error | RuntimeException ex) {
+           throw ex;
+        } catch (Throwable ex$) {
+           throw new AssertionError("should not reach here", ex$);
+        }
+    }
+
+    private static class qs_mem_free {
+        public static final FunctionDescriptor DESC = FunctionDescriptor.ofVoid(
+            Quiesce.C_POINTER
+        );
+
+        public static final MemorySegment ADDR = SYMBOL_LOOKUP.findOrThrow("qs_mem_free");
+
+        public static final MethodHandle HANDLE = Linker.nativeLinker().downcallHandle(ADDR, DESC);
+    }
+
+    /**
+     * Function descriptor for:
+     * {@snippet lang=c :
+     * void qs_mem_free(void *ptr)
+     * }
+     */
+    public static FunctionDescriptor qs_mem_free$descriptor() {
+        return qs_mem_free.DESC;
+    }
+
+    /**
+     * Downcall method handle for:
+     * {@snippet lang=c :
+     * void qs_mem_free(void *ptr)
+     * }
+     */
+    public static MethodHandle qs_mem_free$handle() {
+        return qs_mem_free.HANDLE;
+    }
+
+    /**
+     * Address for:
+     * {@snippet lang=c :
+     * void qs_mem_free(void *ptr)
+     * }
+     */
+    public static MemorySegment qs_mem_free$address() {
+        return qs_mem_free.ADDR;
+    }
+
+    /**
+     * {@snippet lang=c :
+     * void qs_mem_free(void *ptr)
+     * }
+     */
+    public static void qs_mem_free(MemorySegment ptr) {
+        var mh$ = qs_mem_free.HANDLE;
+        try {
+            if (TRACE_DOWNCALLS) {
+                traceDowncall("qs_mem_free", ptr);
+            }
+            mh$.invokeExact(ptr);
+        } catch (Error | RuntimeException ex) {
+           throw ex;
+        } catch (Throwable ex$) {
+           throw new AssertionError("should not reach here", ex$);
+        }
+    }
+
+    private static class qs_rcu_read_fn {
+        public static final FunctionDescriptor DESC = FunctionDescriptor.of(
+            Quiesce.C_POINTER,
+            Quiesce.C_POINTER
+        );
+
+        public static final MemorySegment ADDR = SYMBOL_LOOKUP.findOrThrow("qs_rcu_read_fn");
+
+        public static final MethodHandle HANDLE = Linker.nativeLinker().downcallHandle(ADDR, DESC);
+    }
+
+    /**
+     * Function descriptor for:
+     * {@snippet lang=c :
+     * void *qs_rcu_read_fn(void *const *slot)
+     * }
+     */
+    public static FunctionDescriptor qs_rcu_read_fn$descriptor() {
+        return qs_rcu_read_fn.DESC;
+    }
+
+    /**
+     * Downcall method handle for:
+     * {@snippet lang=c :
+     * void *qs_rcu_read_fn(void *const *slot)
+     * }
+     */
+    public static MethodHandle qs_rcu_read_fn$handle() {
+        return qs_rcu_read_fn.HANDLE;
+    }
+
+    /**
+     * Address for:
+     * {@snippet lang=c :
+     * void *qs_rcu_read_fn(void *const *slot)
+     * }
+     */
+    public static MemorySegment qs_rcu_read_fn$address() {
+        return qs_rcu_read_fn.ADDR;
+    }
+
+    /**
+     * {@snippet lang=c :
+     * void *qs_rcu_read_fn(void *const *slot)
+     * }
+     */
+    public static MemorySegment qs_rcu_read_fn(MemorySegment slot) {
+        var mh$ = qs_rcu_read_fn.HANDLE;
+        try {
+            if (TRACE_DOWNCALLS) {
+                traceDowncall("qs_rcu_read_fn", slot);
+            }
+            return (MemorySegment)mh$.invokeExact(slot);
+        } catch (Error | RuntimeException ex) {
+           throw ex;
+        } catch (Throwable ex$) {
+           throw new AssertionError("should not reach here", ex$);
+        }
+    }
+
+    private static class qs_rcu_set_fn {
+        public static final FunctionDescriptor DESC = FunctionDescriptor.ofVoid(
+            Quiesce.C_POINTER,
+            Quiesce.C_POINTER
+        );
+
+        public static final MemorySegment ADDR = SYMBOL_LOOKUP.findOrThrow("qs_rcu_set_fn");
+
+        public static final MethodHandle HANDLE = Linker.nativeLinker().downcallHandle(ADDR, DESC);
+    }
+
+    /**
+     * Function descriptor for:
+     * {@snippet lang=c :
+     * void qs_rcu_set_fn(void **slot, void *value)
+     * }
+     */
+    public static FunctionDescriptor qs_rcu_set_fn$descriptor() {
+        return qs_rcu_set_fn.DESC;
+    }
+
+    /**
+     * Downcall method handle for:
+     * {@snippet lang=c :
+     * void qs_rcu_set_fn(void **slot, void *value)
+     * }
+     */
+    public static MethodHandle qs_rcu_set_fn$handle() {
+        return qs_rcu_set_fn.HANDLE;
+    }
+
+    /**
+     * Address for:
+     * {@snippet lang=c :
+     * void qs_rcu_set_fn(void **slot, void *value)
+     * }
+     */
+    public static MemorySegment qs_rcu_set_fn$address() {
+        return qs_rcu_set_fn.ADDR;
+    }
+
+    /**
+     * {@snippet lang=c :
+     * void qs_rcu_set_fn(void **slot, void *value)
+     * }
+     */
+    public static void qs_rcu_set_fn(MemorySegment slot, MemorySegment value) {
+        var mh$ = qs_rcu_set_fn.HANDLE;
+        try {
+            if (TRACE_DOWNCALLS) {
+                traceDowncall("qs_rcu_set_fn", slot, value);
+            }
+            mh$.invokeExact(slot, value);
+        } catch (Error | RuntimeException ex) {
+           throw ex;
+        } catch (Throwable ex$) {
+           throw new AssertionError("should not reach here", ex$);
+        }
+    }
+
+    private static class qs_rcu_exchange_fn {
+        public static final FunctionDescriptor DESC = FunctionDescriptor.of(
+            Quiesce.C_POINTER,
+            Quiesce.C_POINTER,
+            Quiesce.C_POINTER
+        );
+
+        public static final MemorySegment ADDR = SYMBOL_LOOKUP.findOrThrow("qs_rcu_exchange_fn");
+
+        public static final MethodHandle HANDLE = Linker.nativeLinker().downcallHandle(ADDR, DESC);
+    }
+
+    /**
+     * Function descriptor for:
+     * {@snippet lang=c :
+     * void *qs_rcu_exchange_fn(void **slot, void *value)
+     * }
+     */
+    public static FunctionDescriptor qs_rcu_exchange_fn$descriptor() {
+        return qs_rcu_exchange_fn.DESC;
+    }
+
+    /**
+     * Downcall method handle for:
+     * {@snippet lang=c :
+     * void *qs_rcu_exchange_fn(void **slot, void *value)
+     * }
+     */
+    public static MethodHandle qs_rcu_exchange_fn$handle() {
+        return qs_rcu_exchange_fn.HANDLE;
+    }
+
+    /**
+     * Address for:
+     * {@snippet lang=c :
+     * void *qs_rcu_exchange_fn(void **slot, void *value)
+     * }
+     */
+    public static MemorySegment qs_rcu_exchange_fn$address() {
+        return qs_rcu_exchange_fn.ADDR;
+    }
+
+    /**
+     * {@snippet lang=c :
+     * void *qs_rcu_exchange_fn(void **slot, void *value)
+     * }
+     */
+    public static MemorySegment qs_rcu_exchange_fn(MemorySegment slot, MemorySegment value) {
+        var mh$ = qs_rcu_exchange_fn.HANDLE;
+        try {
+            if (TRACE_DOWNCALLS) {
+                traceDowncall("qs_rcu_exchange_fn", slot, value);
+            }
+            return (MemorySegment)mh$.invokeExact(slot, value);
+        } catch (Error | RuntimeException ex) {
+           throw ex;
+        } catch (Throwable ex$) {
+           throw new AssertionError("should not reach here", ex$);
+        }
+    }
     private static final long QS_DEFAULT_POLL_PERIOD_NS = 10000000L;
     /**
      * {@snippet lang=c :

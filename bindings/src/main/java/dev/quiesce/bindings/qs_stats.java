@@ -29,6 +29,10 @@ import static java.lang.foreign.MemoryLayout.PathElement.*;
  *     uint64_t gp_lat_max_ns;
  *     uint64_t gp_lat_sum_ns;
  *     uint64_t gp_lat_hist[64];
+ *     uint64_t retired_pending;
+ *     uint64_t retired_pending_bytes;
+ *     uint64_t retired_freed;
+ *     uint64_t retired_freed_bytes;
  * }
  * }
  */
@@ -52,7 +56,11 @@ public class qs_stats {
         Quiesce.C_LONG.withName("syncs"),
         Quiesce.C_LONG.withName("gp_lat_max_ns"),
         Quiesce.C_LONG.withName("gp_lat_sum_ns"),
-        MemoryLayout.sequenceLayout(64, Quiesce.C_LONG).withName("gp_lat_hist")
+        MemoryLayout.sequenceLayout(64, Quiesce.C_LONG).withName("gp_lat_hist"),
+        Quiesce.C_LONG.withName("retired_pending"),
+        Quiesce.C_LONG.withName("retired_pending_bytes"),
+        Quiesce.C_LONG.withName("retired_freed"),
+        Quiesce.C_LONG.withName("retired_freed_bytes")
     ).withName("qs_stats");
 
     /**
@@ -742,6 +750,182 @@ public class qs_stats {
      */
     public static void gp_lat_hist(MemorySegment struct, long index0, long fieldValue) {
         gp_lat_hist$ELEM_HANDLE.set(struct, gp_lat_hist$OFFSET, index0, fieldValue);
+    }
+
+    private static final OfLong retired_pending$LAYOUT = (OfLong)$LAYOUT.select(groupElement("retired_pending"));
+
+    /**
+     * Layout for field:
+     * {@snippet lang=c :
+     * uint64_t retired_pending
+     * }
+     */
+    public static final OfLong retired_pending$layout() {
+        return retired_pending$LAYOUT;
+    }
+
+    private static final long retired_pending$OFFSET = $LAYOUT.byteOffset(groupElement("retired_pending"));
+
+    /**
+     * Offset for field:
+     * {@snippet lang=c :
+     * uint64_t retired_pending
+     * }
+     */
+    public static final long retired_pending$offset() {
+        return retired_pending$OFFSET;
+    }
+
+    /**
+     * Getter for field:
+     * {@snippet lang=c :
+     * uint64_t retired_pending
+     * }
+     */
+    public static long retired_pending(MemorySegment struct) {
+        return struct.get(retired_pending$LAYOUT, retired_pending$OFFSET);
+    }
+
+    /**
+     * Setter for field:
+     * {@snippet lang=c :
+     * uint64_t retired_pending
+     * }
+     */
+    public static void retired_pending(MemorySegment struct, long fieldValue) {
+        struct.set(retired_pending$LAYOUT, retired_pending$OFFSET, fieldValue);
+    }
+
+    private static final OfLong retired_pending_bytes$LAYOUT = (OfLong)$LAYOUT.select(groupElement("retired_pending_bytes"));
+
+    /**
+     * Layout for field:
+     * {@snippet lang=c :
+     * uint64_t retired_pending_bytes
+     * }
+     */
+    public static final OfLong retired_pending_bytes$layout() {
+        return retired_pending_bytes$LAYOUT;
+    }
+
+    private static final long retired_pending_bytes$OFFSET = $LAYOUT.byteOffset(groupElement("retired_pending_bytes"));
+
+    /**
+     * Offset for field:
+     * {@snippet lang=c :
+     * uint64_t retired_pending_bytes
+     * }
+     */
+    public static final long retired_pending_bytes$offset() {
+        return retired_pending_bytes$OFFSET;
+    }
+
+    /**
+     * Getter for field:
+     * {@snippet lang=c :
+     * uint64_t retired_pending_bytes
+     * }
+     */
+    public static long retired_pending_bytes(MemorySegment struct) {
+        return struct.get(retired_pending_bytes$LAYOUT, retired_pending_bytes$OFFSET);
+    }
+
+    /**
+     * Setter for field:
+     * {@snippet lang=c :
+     * uint64_t retired_pending_bytes
+     * }
+     */
+    public static void retired_pending_bytes(MemorySegment struct, long fieldValue) {
+        struct.set(retired_pending_bytes$LAYOUT, retired_pending_bytes$OFFSET, fieldValue);
+    }
+
+    private static final OfLong retired_freed$LAYOUT = (OfLong)$LAYOUT.select(groupElement("retired_freed"));
+
+    /**
+     * Layout for field:
+     * {@snippet lang=c :
+     * uint64_t retired_freed
+     * }
+     */
+    public static final OfLong retired_freed$layout() {
+        return retired_freed$LAYOUT;
+    }
+
+    private static final long retired_freed$OFFSET = $LAYOUT.byteOffset(groupElement("retired_freed"));
+
+    /**
+     * Offset for field:
+     * {@snippet lang=c :
+     * uint64_t retired_freed
+     * }
+     */
+    public static final long retired_freed$offset() {
+        return retired_freed$OFFSET;
+    }
+
+    /**
+     * Getter for field:
+     * {@snippet lang=c :
+     * uint64_t retired_freed
+     * }
+     */
+    public static long retired_freed(MemorySegment struct) {
+        return struct.get(retired_freed$LAYOUT, retired_freed$OFFSET);
+    }
+
+    /**
+     * Setter for field:
+     * {@snippet lang=c :
+     * uint64_t retired_freed
+     * }
+     */
+    public static void retired_freed(MemorySegment struct, long fieldValue) {
+        struct.set(retired_freed$LAYOUT, retired_freed$OFFSET, fieldValue);
+    }
+
+    private static final OfLong retired_freed_bytes$LAYOUT = (OfLong)$LAYOUT.select(groupElement("retired_freed_bytes"));
+
+    /**
+     * Layout for field:
+     * {@snippet lang=c :
+     * uint64_t retired_freed_bytes
+     * }
+     */
+    public static final OfLong retired_freed_bytes$layout() {
+        return retired_freed_bytes$LAYOUT;
+    }
+
+    private static final long retired_freed_bytes$OFFSET = $LAYOUT.byteOffset(groupElement("retired_freed_bytes"));
+
+    /**
+     * Offset for field:
+     * {@snippet lang=c :
+     * uint64_t retired_freed_bytes
+     * }
+     */
+    public static final long retired_freed_bytes$offset() {
+        return retired_freed_bytes$OFFSET;
+    }
+
+    /**
+     * Getter for field:
+     * {@snippet lang=c :
+     * uint64_t retired_freed_bytes
+     * }
+     */
+    public static long retired_freed_bytes(MemorySegment struct) {
+        return struct.get(retired_freed_bytes$LAYOUT, retired_freed_bytes$OFFSET);
+    }
+
+    /**
+     * Setter for field:
+     * {@snippet lang=c :
+     * uint64_t retired_freed_bytes
+     * }
+     */
+    public static void retired_freed_bytes(MemorySegment struct, long fieldValue) {
+        struct.set(retired_freed_bytes$LAYOUT, retired_freed_bytes$OFFSET, fieldValue);
     }
 
     /**
