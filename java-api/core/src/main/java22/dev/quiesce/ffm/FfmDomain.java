@@ -164,7 +164,8 @@ final class FfmDomain implements BackendDomain {
                     qs_stats.slow_unlocks(s), qs_stats.notifier_calls(s), qs_stats.callbacks_queued(s),
                     qs_stats.callbacks_run(s), qs_stats.drains(s), qs_stats.forces(s), qs_stats.syncs(s),
                     qs_stats.gp_lat_max_ns(s), qs_stats.gp_lat_sum_ns(s),
-                    qs_stats.gp_lat_hist(s).toArray(ValueLayout.JAVA_LONG));
+                    qs_stats.gp_lat_hist(s).toArray(ValueLayout.JAVA_LONG), qs_stats.retired_pending(s),
+                    qs_stats.retired_pending_bytes(s), qs_stats.retired_freed(s), qs_stats.retired_freed_bytes(s));
         }
     }
 

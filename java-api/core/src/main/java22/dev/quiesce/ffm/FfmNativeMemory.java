@@ -2,18 +2,15 @@ package dev.quiesce.ffm;
 
 import dev.quiesce.ErrorCode;
 import dev.quiesce.RcuException;
-import java.lang.foreign.FunctionDescriptor;
+import dev.quiesce.bindings.Quiesce;
 import java.lang.foreign.Linker;
 import java.lang.foreign.MemorySegment;
-import java.lang.foreign.SymbolLookup;
-import java.lang.foreign.ValueLayout;
 import java.lang.invoke.MethodHandle;
 
 /**
  * The downcalls of native memory under RCU ({@code <quiesce/retire.h>}):
  * {@code qs_retire}, {@code qs_mem_alloc} and the address of
- * {@code qs_mem_free}. Linked on first use (a holder class), so a library
- * without them only fails the methods that need them.
+ * {@code qs_mem_free}, linked on first use of native memory under RCU.
  */
 final class FfmNativeMemory {
 
@@ -24,8 +21,6 @@ final class FfmNativeMemory {
     static final int EALREADY = 114;
 
     private static final Linker LINKER = Linker.nativeLinker();
-    /* NativeLoader loaded libquiesce into this class loader (FfmBackend). */
-    private static final SymbolLookup LIB = SymbolLookup.loaderLookup();
 
     /*
      * qs_retire: one malloc, one short leaf mutex and one lock-free queue
@@ -33,16 +28,13 @@ final class FfmNativeMemory {
      * grace period nor calls back into Java. Critical (no thread-state
      * transition): the writer's replace() is dominated by this call.
      */
-    private static final MethodHandle RETIRE = LINKER.downcallHandle(LIB.findOrThrow("qs_retire"),
-            FunctionDescriptor.of(ValueLayout.JAVA_INT, ValueLayout.ADDRESS, ValueLayout.ADDRESS,
-                    ValueLayout.ADDRESS, ValueLayout.JAVA_LONG),
-            Linker.Option.critical(false));
+    private static final MethodHandle RETIRE = LINKER.downcallHandle(Quiesce.qs_retire$address(),
+            Quiesce.qs_retire$descriptor(), Linker.Option.critical(false));
     /* qs_mem_alloc: aligned_alloc + memset; never calls back. */
-    private static final MethodHandle ALLOC = LINKER.downcallHandle(LIB.findOrThrow("qs_mem_alloc"),
-            FunctionDescriptor.of(ValueLayout.ADDRESS, ValueLayout.JAVA_LONG, ValueLayout.JAVA_LONG),
-            Linker.Option.critical(false));
+    private static final MethodHandle ALLOC = LINKER.downcallHandle(Quiesce.qs_mem_alloc$address(),
+            Quiesce.qs_mem_alloc$descriptor(), Linker.Option.critical(false));
     /* The address of qs_mem_free: the free function of one-argument retires. */
-    static final MemorySegment MEM_FREE = LIB.findOrThrow("qs_mem_free");
+    static final MemorySegment MEM_FREE = Quiesce.qs_mem_free$address();
 
     /**
      * {@code qs_retire(dom, target, freeFn, bytes)}.
@@ -50,9 +42,10 @@ final class FfmNativeMemory {
      * @throws IllegalStateException if {@code target} is already pending (EALREADY) or the domain shuts down
      */
     static void retire(MemorySegment dom, MemorySegment target, MemorySegment freeFn) {
+        MemorySegment fn = freeFn == null ? MEM_FREE : freeFn; // a typed local: invokeExact needs the exact type
         int rc;
         try {
-            rc = (int) RETIRE.invokeExact(dom, target, freeFn == null ? MEM_FREE : freeFn, target.byteSize());
+            rc = (int) RETIRE.invokeExact(dom, target, fn, target.byteSize());
         } catch (RuntimeException | Error e) {
             throw e;
         } catch (Throwable t) {
