@@ -352,7 +352,8 @@ public final class RcuPointer {
 
     /**
      * {@return the current target as a segment of {@link #targetByteSize()}
-     * bytes whose lifetime ends with {@code section}} Accessing it after the
+     * bytes whose lifetime ends with {@code section}, or {@code MemorySegment.NULL}
+     * if the target is NULL} Accessing it after the
      * section closed throws {@link IllegalStateException} (it never reads
      * freed memory), and from another thread {@link WrongThreadException}.
      * The views of one section share one confined arena, closed with the
@@ -361,7 +362,6 @@ public final class RcuPointer {
      * @param section an open read section of this pointer's domain, the caller's
      * @throws IllegalStateException if {@code section} is closed or another thread's
      * @throws IllegalArgumentException if {@code section} belongs to another domain
-     * @return {@code MemorySegment.NULL} if the target is NULL
      */
     public MemorySegment view(ReadSection section) {
         check(section);
