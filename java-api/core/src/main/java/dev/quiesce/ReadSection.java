@@ -103,6 +103,16 @@ public final class ReadSection implements AutoCloseable {
         }
     }
 
+    /* For RcuPointer's reads of raw memory: checkUsable, and the thread is
+     * still inside this section (not left early through readUnlock()). */
+    void checkProtecting() {
+        checkUsable();
+        if (reader.depth < level) {
+            throw new IllegalStateException("the thread left this read section (readUnlock() or unlock()"
+                    + " without closing it): it protects nothing");
+        }
+    }
+
     @Override
     public String toString() {
         return "ReadSection[depth=" + level + (closed ? ", closed" : ", open") + ", thread="

@@ -255,7 +255,7 @@ public final class RcuPointer {
             throw new IllegalArgumentException("a read section of " + section.domain()
                     + " does not protect the targets of an RcuPointer of " + domain);
         }
-        section.checkUsable(); // closed, or another thread's: IllegalStateException
+        section.checkProtecting(); // closed, left, or another thread's: IllegalStateException
     }
 
     /**

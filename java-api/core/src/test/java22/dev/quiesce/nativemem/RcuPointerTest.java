@@ -199,6 +199,10 @@ class RcuPointerTest {
         }
         misuse(IllegalStateException.class, () -> ptr.getLong(closed, 0));
         misuse(IllegalStateException.class, () -> ptr.view(closed));
+        ReadSection left = rcu.read();
+        rcu.readUnlock(); // leaves the section without closing it
+        misuse(IllegalStateException.class, () -> ptr.getLong(left, 0));
+        misuse(IllegalStateException.class, () -> ptr.view(left));
         try (RcuDomain other = RcuDomain.builder().backend(Backend.FFM).build()) {
             try (ReadSection s = other.read()) {
                 misuse(IllegalArgumentException.class, () -> ptr.getLong(s, 0));
