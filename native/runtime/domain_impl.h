@@ -96,7 +96,11 @@ typedef struct qs_retire_set {
     unsigned shift;               /* 64 - log2(number of buckets) */
     size_t count;                 /* = stats retired_pending */
     uint64_t bytes;               /* = stats retired_pending_bytes */
+    qs_retire_node *pool;         /* freed nodes for reuse (linked by next) */
+    size_t pool_len;              /* at most QS_RETIRE_POOL_MAX */
 } qs_retire_set;
+
+#define QS_RETIRE_POOL_MAX 4096
 
 enum qs_worker_run {
     QS_WORKER_STOPPED = 0, /* no thread (never started, joined, or fork child) */

@@ -6,8 +6,9 @@
  * its own leaf mutex) and queues it with qs_call, so retires share the
  * callback queue's guarantees: FIFO with every other callback, each run
  * exactly once, all run by qs_drain and qs_domain_shutdown. The node's
- * callback (retire_run, on the worker) unlinks the address from the set,
- * then calls the free function, then frees the node.
+ * callback (retire_run, on the worker) unlinks the address from the set
+ * and returns the node to a small pool (both under the set's mutex), then
+ * calls the free function.
  *
  * Also here: the qs_mem allocator pair bindings retire through, and the
  * out-of-line twins of pointer.h's slot accessors.
@@ -59,8 +60,22 @@ static void set_grow(qs_retire_set *set)
     free(ob);
 }
 
-/* Insert `node` unless its address is present (mutex held). Returns 0,
- * -EALREADY or -ENOMEM (no table yet and none could be allocated). */
+/* 1 if `ptr` is pending (mutex held). */
+static int set_contains(const qs_retire_set *set, const void *ptr)
+{
+    if (set->buckets == NULL) {
+        return 0;
+    }
+    for (qs_retire_node *n = set->buckets[bucket_of(set, ptr)]; n != NULL; n = n->next) {
+        if (n->ptr == ptr) {
+            return 1;
+        }
+    }
+    return 0;
+}
+
+/* Insert `node`, whose address is not present (mutex held). Returns 0 or
+ * -ENOMEM (no table yet and none could be allocated). */
 static int set_insert(qs_retire_set *set, qs_retire_node *node)
 {
     if (set->buckets == NULL) {
@@ -71,11 +86,6 @@ static int set_insert(qs_retire_set *set, qs_retire_node *node)
         set->shift = 64u - RETIRE_MIN_BITS;
     }
     size_t b = bucket_of(set, node->ptr);
-    for (qs_retire_node *n = set->buckets[b]; n != NULL; n = n->next) {
-        if (n->ptr == node->ptr) {
-            return -EALREADY;
-        }
-    }
     node->next = set->buckets[b];
     set->buckets[b] = node;
     set->count++;
@@ -98,6 +108,31 @@ static void set_remove(qs_retire_set *set, qs_retire_node *node)
     set->bytes -= node->bytes;
 }
 
+/* A node from the pool, or NULL (mutex held). The pool spares each
+ * retire a malloc and the worker a free of memory another thread
+ * allocated (an allocator arena shared with the retiring thread). */
+static qs_retire_node *pool_take(qs_retire_set *set)
+{
+    qs_retire_node *n = set->pool;
+    if (n != NULL) {
+        set->pool = n->next;
+        set->pool_len--;
+    }
+    return n;
+}
+
+/* Give a node back (mutex held); 1 if kept, 0 if the caller must free it. */
+static int pool_put(qs_retire_set *set, qs_retire_node *n)
+{
+    if (set->pool_len >= QS_RETIRE_POOL_MAX) {
+        return 0;
+    }
+    n->next = set->pool;
+    set->pool = n;
+    set->pool_len++;
+    return 1;
+}
+
 /* The node's callback, on the worker after the GP. */
 static void retire_run(qs_head *head)
 {
@@ -107,14 +142,20 @@ static void retire_run(qs_head *head)
      * an allocator may hand the same address out again and its new owner
      * may retire it; that retire must not see this stale entry. The
      * mutex orders the removal before anything the free function does. */
+    void *ptr = node->ptr;
+    qs_free_fn free_fn = node->free_fn;
+    size_t bytes = node->bytes;
     pthread_mutex_lock(&dom->retire.mutex);
     set_remove(&dom->retire, node);
+    int kept = pool_put(&dom->retire, node);
     pthread_mutex_unlock(&dom->retire.mutex);
-    node->free_fn(node->ptr);
+    if (!kept) {
+        free(node);
+    }
+    free_fn(ptr);
     /* Worker only; relaxed: stats are a snapshot, not a synchronization. */
     stat_add(&dom->st.retired_freed, 1);
-    stat_add(&dom->st.retired_freed_bytes, node->bytes);
-    free(node);
+    stat_add(&dom->st.retired_freed_bytes, bytes);
 }
 
 int qs_retire(qs_domain *dom, void *ptr, qs_free_fn free_fn, size_t bytes)
@@ -125,16 +166,36 @@ int qs_retire(qs_domain *dom, void *ptr, qs_free_fn free_fn, size_t bytes)
     if (atomic_load_explicit(&dom->closing, memory_order_relaxed)) {
         return -ESHUTDOWN;
     }
-    qs_retire_node *node = malloc(sizeof(*node));
+    qs_retire_set *set = &dom->retire;
+    pthread_mutex_lock(&set->mutex);
+    if (set_contains(set, ptr)) {
+        pthread_mutex_unlock(&set->mutex);
+        return -EALREADY;
+    }
+    qs_retire_node *node = pool_take(set);
     if (node == NULL) {
-        return -ENOMEM;
+        /* Allocate without the lock, then look again: the address may
+         * have been retired meanwhile by another thread. */
+        pthread_mutex_unlock(&set->mutex);
+        node = malloc(sizeof(*node));
+        if (node == NULL) {
+            return -ENOMEM;
+        }
+        pthread_mutex_lock(&set->mutex);
+        if (set_contains(set, ptr)) {
+            pthread_mutex_unlock(&set->mutex);
+            free(node);
+            return -EALREADY;
+        }
     }
     node->ptr = ptr;
     node->free_fn = free_fn;
     node->bytes = bytes;
-    pthread_mutex_lock(&dom->retire.mutex);
-    int rc = set_insert(&dom->retire, node);
-    pthread_mutex_unlock(&dom->retire.mutex);
+    int rc = set_insert(set, node);
+    if (rc != 0 && pool_put(set, node)) {
+        node = NULL;
+    }
+    pthread_mutex_unlock(&set->mutex);
     if (rc != 0) {
         free(node);
         return rc;
@@ -147,10 +208,13 @@ int qs_retire(qs_domain *dom, void *ptr, qs_free_fn free_fn, size_t bytes)
     if (rc != 0) {
         /* -EAGAIN or -ESHUTDOWN (a racing shutdown): not queued, so
          * undo the insert; nothing else saw the node. */
-        pthread_mutex_lock(&dom->retire.mutex);
-        set_remove(&dom->retire, node);
-        pthread_mutex_unlock(&dom->retire.mutex);
-        free(node);
+        pthread_mutex_lock(&set->mutex);
+        set_remove(set, node);
+        int kept = pool_put(set, node);
+        pthread_mutex_unlock(&set->mutex);
+        if (!kept) {
+            free(node);
+        }
     }
     return rc;
 }
@@ -216,6 +280,8 @@ void qs_rt_retire_init(qs_domain *dom)
     dom->retire.shift = 64u - RETIRE_MIN_BITS;
     dom->retire.count = 0;
     dom->retire.bytes = 0;
+    dom->retire.pool = NULL;
+    dom->retire.pool_len = 0;
 }
 
 void qs_rt_retire_destroy(qs_domain *dom)
@@ -238,6 +304,12 @@ void qs_rt_retire_destroy(qs_domain *dom)
         free(set->buckets);
         set->buckets = NULL;
     }
+    while (set->pool != NULL) {
+        qs_retire_node *next = set->pool->next;
+        free(set->pool);
+        set->pool = next;
+    }
+    set->pool_len = 0;
     set->count = 0;
     set->bytes = 0;
     pthread_mutex_destroy(&set->mutex);

@@ -70,7 +70,9 @@ typedef void (*qs_free_fn)(void *ptr);
  *   -ENOMEM     no memory for the node;
  *   -EAGAIN     the worker could not be started.
  * At qs_domain_shutdown every object still pending is freed (shutdown
- * drains the queue). Cost: one malloc, one uncontended mutex, one qs_call.
+ * drains the queue). Cost: one mutex (shared with the worker), a hash
+ * lookup and a qs_call; nodes are pooled (malloc only when the pool is
+ * empty).
  *
  * After fork(2) the child keeps the parent's pending objects and frees
  * them itself, like queued callbacks; an object whose node a parent thread
