@@ -45,9 +45,9 @@ final class JTest {
     private static final MethodHandle SYNC_JOIN;
 
     static {
-        String prop = System.getProperty("quiesce.jtest.library");
+        String prop = System.getProperty("quiesce.jtest.library.path");
         if (prop == null || !Files.exists(Path.of(prop))) {
-            throw new IllegalStateException("libqs_jtest not found: set -Dquiesce.jtest.library (got " + prop + ")");
+            throw new IllegalStateException("libqs_jtest not found: set -Dquiesce.jtest.library.path (got " + prop + ")");
         }
         RcuDomain.nativeDefault(); // loads libquiesce first
         SymbolLookup lib = SymbolLookup.libraryLookup(Path.of(prop), Arena.global());
