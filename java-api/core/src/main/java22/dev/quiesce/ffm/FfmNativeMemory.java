@@ -23,9 +23,10 @@ final class FfmNativeMemory {
     private static final Linker LINKER = Linker.nativeLinker();
 
     /*
-     * qs_retire: one malloc, one short leaf mutex and one lock-free queue
-     * push (plus a futex wake of the worker at most); it never waits for a
-     * grace period nor calls back into Java. Critical (no thread-state
+     * qs_retire: a pooled node (malloc only when the pool is empty), one
+     * short mutex shared with the worker, a hash lookup and one lock-free
+     * queue push (plus a futex wake of the worker at most); it never waits
+     * for a grace period nor calls back into Java. Critical (no thread-state
      * transition): the writer's replace() is dominated by this call.
      */
     private static final MethodHandle RETIRE = LINKER.downcallHandle(Quiesce.qs_retire$address(),
