@@ -6,6 +6,7 @@ import dev.quiesce.spi.BackendReader;
 import dev.quiesce.spi.DomainConfig;
 import dev.quiesce.spi.NotifierHandle;
 import dev.quiesce.spi.RcuBackend;
+import java.lang.foreign.MemorySegment;
 import java.time.Duration;
 import java.util.Objects;
 import java.util.concurrent.CompletionStage;
@@ -178,11 +179,16 @@ public final class RcuDomain implements AutoCloseable {
     private final StallDispatcher stalls;
 
     private RcuDomain(Builder b) {
-        Backend kind = b.backend != null ? b.backend : Backends.defaultBackend();
-        this.backend = Backends.get(kind);
-        this.config = b.config;
-        this.callbacks = new Callbacks(b.handler);
-        this.impl = backend.open(config);
+        this(Backends.get(b.backend != null ? b.backend : Backends.defaultBackend()), null, b.config, b.handler);
+    }
+
+    /* impl null: open a new native domain with config; else wrap impl (attach). */
+    private RcuDomain(RcuBackend backend, BackendDomain attached, DomainConfig config,
+                      CallbackExceptionHandler handler) {
+        this.backend = backend;
+        this.config = config;
+        this.callbacks = new Callbacks(handler);
+        this.impl = attached != null ? attached : backend.open(config);
         this.registry = new ReaderRegistry(this, impl);
         this.slots = registry.slots;
         this.local = registry.local;
@@ -192,6 +198,189 @@ public final class RcuDomain implements AutoCloseable {
             impl.setStallSink(stalls);
         } else {
             this.stalls = null;
+        }
+    }
+
+    // ------------------------------------------------------------ one domain with C (issue 13)
+
+    /* The open nativeDefault() domain, or null; guarded by RcuDomain.class. */
+    private static RcuDomain nativeDefault;
+
+    /**
+     * {@return the process's default native domain, the one C code reaches
+     * through {@code qs_domain_default()} and the QEMU-compatible header}
+     *
+     * <p>Java and C then share one domain: the same grace periods, the same
+     * callback queue (a {@link #drain()} waits for callbacks C queued too)
+     * and the same force notifiers; a Java reader's section holds back a
+     * grace period C started, and the other way round. Every call returns the
+     * same object until it is {@linkplain #close() closed}; closing it only
+     * detaches Java (unregisters its readers, waits for the callbacks it
+     * queued); the native domain lives on, and a later call attaches again.
+     * Its configuration getters report QEMU's defaults, which is what
+     * {@code qs_domain_default()} is created with. FFM backend only.
+     *
+     * @throws UnsupportedOperationException if the FFM backend cannot run here
+     *         (it needs JDK 22+, see {@link Backend#FFM})
+     */
+    public static RcuDomain nativeDefault() {
+        synchronized (RcuDomain.class) {
+            RcuDomain d = nativeDefault;
+            if (d == null || d.registry.state != ReaderRegistry.Lifecycle.OPEN) {
+                d = attachWith(null);
+                nativeDefault = d;
+            }
+            return d;
+        }
+    }
+
+    /**
+     * Wraps a {@code qs_domain*} created in C. The returned domain does not
+     * own it: {@link #close()} detaches (unregisters the Java readers, waits
+     * for the callbacks queued through it) and never shuts down or frees the
+     * native domain, which its C owner must keep alive until then. A native
+     * domain can be open in at most one {@code RcuDomain} of this JVM at a
+     * time (a thread has at most one reader per native domain). The
+     * configuration getters report QEMU's defaults, not the C domain's own
+     * parameters. FFM backend only.
+     *
+     * @param qsDomain the {@code qs_domain*} (any byte size)
+     * @return a domain over it
+     * @throws NullPointerException if {@code qsDomain} is null
+     * @throws IllegalArgumentException if it is {@code MemorySegment.NULL} or not a native segment
+     * @throws IllegalStateException if that native domain is already open in
+     *         an {@code RcuDomain} of this JVM ({@link #nativeDefault()} or
+     *         another {@code attach}, or the domain whose {@link #nativeHandle()} it is)
+     * @throws UnsupportedOperationException if the FFM backend cannot run here
+     */
+    public static RcuDomain attach(MemorySegment qsDomain) {
+        Objects.requireNonNull(qsDomain, "qsDomain");
+        if (!qsDomain.isNative() || qsDomain.address() == 0) {
+            throw new IllegalArgumentException("qsDomain must be a non-NULL native address, got " + qsDomain);
+        }
+        synchronized (RcuDomain.class) {
+            return attachWith(qsDomain);
+        }
+    }
+
+    /* FFM's attach of qsDomain (null: the default domain). */
+    private static RcuDomain attachWith(MemorySegment qsDomain) {
+        RcuBackend ffm;
+        try {
+            ffm = Backends.get(Backend.FFM);
+        } catch (BackendUnavailableException e) {
+            throw (UnsupportedOperationException) new UnsupportedOperationException(
+                    BackendDomain.NATIVE_MEMORY_NEEDS_FFM + ": " + e.getMessage()).initCause(e);
+        }
+        return new RcuDomain(ffm, ffm.attach(qsDomain), DomainConfig.defaults(Policy.FQS), PRINT_TO_STDERR);
+    }
+
+    /**
+     * {@return this domain's {@code qs_domain*}, a zero-length segment to hand
+     * to C code} It stays valid until this domain is closed if this domain
+     * owns it (built with {@link #builder()}), or as long as its C owner keeps
+     * it (after {@link #attach}; the default domain is never freed).
+     *
+     * @throws IllegalStateException if the domain is closed
+     * @throws UnsupportedOperationException on the JNA and pure-Java backends
+     */
+    public MemorySegment nativeHandle() {
+        checkNativeMemory();
+        registry.checkOpen("nativeHandle()");
+        return impl.nativeHandle();
+    }
+
+    /**
+     * Allocates zeroed native memory ({@code qs_mem_alloc}) for an object
+     * that {@link #retire(MemorySegment)} frees after a grace period, on the
+     * native worker, with no call back into Java. The memory belongs to the
+     * caller until it is retired (nothing frees it otherwise); the segment
+     * has global scope: after the retire, accessing it is a use-after-free
+     * that only read sections (see {@link RcuPointer}) guard against.
+     *
+     * @param byteSize the size, positive
+     * @param byteAlignment the alignment, a power of two (below 8 it is rounded up to 8)
+     * @return the memory, {@code byteSize} bytes
+     * @throws IllegalArgumentException if {@code byteSize} is not positive or
+     *         {@code byteAlignment} not a power of two
+     * @throws IllegalStateException if the domain is closed
+     * @throws UnsupportedOperationException on the JNA and pure-Java backends
+     * @throws RcuException if out of native memory
+     */
+    public MemorySegment allocate(long byteSize, long byteAlignment) {
+        checkNativeMemory();
+        registry.checkOpen("allocate()");
+        if (byteSize <= 0 || byteAlignment <= 0 || Long.bitCount(byteAlignment) != 1) {
+            throw new IllegalArgumentException("allocate(" + byteSize + ", " + byteAlignment
+                    + "): the size must be positive and the alignment a power of two");
+        }
+        return impl.allocate(byteSize, byteAlignment);
+    }
+
+    /**
+     * Frees memory from {@link #allocate(long, long)} after a grace period,
+     * on the native worker ({@code qs_mem_retire}): no Java code runs per
+     * object. The caller must first have made {@code target} unreachable for
+     * new readers (for example with {@link RcuPointer#exchange}); readers
+     * inside a section that found it keep it until they leave. Never blocks;
+     * allowed inside a read section. {@link Stats#retiredPending()} counts
+     * {@code target.byteSize()} bytes until it is freed; {@link #drain()}
+     * returns once every object retired before it is freed.
+     *
+     * <p>Only memory from {@code allocate} (or {@code qs_mem_alloc} in C):
+     * for memory C allocated otherwise, use {@link #retire(MemorySegment, MemorySegment)}.
+     *
+     * @param target the object, a non-NULL native address
+     * @throws NullPointerException if {@code target} is null
+     * @throws IllegalArgumentException if {@code target} is NULL or not native
+     * @throws IllegalStateException if {@code target} is already waiting to be
+     *         freed (nothing is freed twice: the first retire stands), or the
+     *         domain is closed
+     * @throws UnsupportedOperationException on the JNA and pure-Java backends
+     */
+    public void retire(MemorySegment target) {
+        retireChecked(target, null);
+    }
+
+    /**
+     * Like {@link #retire(MemorySegment)}, but frees {@code target} by calling
+     * the C function {@code freeFunction}, a {@code void (*)(void *)}, on the
+     * native worker after a grace period ({@code qs_retire}): for memory that
+     * C allocated. The function must not call {@code qs_drain} on this domain
+     * nor free it.
+     *
+     * @param target the object, a non-NULL native address
+     * @param freeFunction the address of the C free function
+     * @throws NullPointerException if an argument is null
+     * @throws IllegalArgumentException if {@code target} or {@code freeFunction}
+     *         is NULL or not native
+     * @throws IllegalStateException as {@link #retire(MemorySegment)}
+     * @throws UnsupportedOperationException on the JNA and pure-Java backends
+     */
+    public void retire(MemorySegment target, MemorySegment freeFunction) {
+        checkNativeMemory();
+        Objects.requireNonNull(freeFunction, "freeFunction");
+        if (!freeFunction.isNative() || freeFunction.address() == 0) {
+            throw new IllegalArgumentException("freeFunction must be a non-NULL native address, got " + freeFunction);
+        }
+        retireChecked(target, freeFunction);
+    }
+
+    private void retireChecked(MemorySegment target, MemorySegment freeFunction) {
+        checkNativeMemory();
+        Objects.requireNonNull(target, "target");
+        registry.checkOpen("retire()");
+        if (!target.isNative() || target.address() == 0) {
+            throw new IllegalArgumentException("retire needs a non-NULL native address, got " + target);
+        }
+        impl.retire(target, freeFunction);
+    }
+
+    /* For RcuPointer: the JNA and pure-Java backends cannot run native memory under RCU. */
+    void checkNativeMemory() {
+        if (backend.kind() != Backend.FFM) {
+            throw new UnsupportedOperationException(BackendDomain.NATIVE_MEMORY_NEEDS_FFM
+                    + " (this domain runs on " + backend.kind().id() + ")");
         }
     }
 

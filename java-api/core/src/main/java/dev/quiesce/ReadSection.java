@@ -24,6 +24,10 @@ public final class ReadSection implements AutoCloseable {
     private final int level;
     /* Set once by close(); owner thread only. */
     private boolean closed;
+    /* Ends the lifetime of the views RcuPointer.view handed out in this
+     * section (closes their confined arena); null until the first view.
+     * Owner thread only. */
+    private Runnable viewScope;
 
     ReadSection(RcuDomain.Reader reader, int level) {
         this.reader = reader;
@@ -45,6 +49,23 @@ public final class ReadSection implements AutoCloseable {
         }
         reader.exit(level);
         closed = true;
+        Runnable scope = viewScope;
+        if (scope != null) {
+            // After the exit: a view's memory may be freed by the next grace
+            // period, but its accesses check this scope (confined: same
+            // thread, no handshake), and nothing reads between the two.
+            viewScope = null;
+            scope.run();
+        }
+    }
+
+    /* For RcuPointer.view: the section's view scope, or null. */
+    Runnable viewScope() {
+        return viewScope;
+    }
+
+    void viewScope(Runnable scope) {
+        viewScope = scope;
     }
 
     private static IllegalStateException alreadyClosed() {
@@ -79,6 +100,16 @@ public final class ReadSection implements AutoCloseable {
         }
         if (Thread.currentThread() != reader.thread) {
             throw new IllegalStateException("read section belongs to thread " + reader.thread.getName());
+        }
+    }
+
+    /* For RcuPointer's reads of raw memory: checkUsable, and the thread is
+     * still inside this section (not left early through readUnlock()). */
+    void checkProtecting() {
+        checkUsable();
+        if (reader.depth < level) {
+            throw new IllegalStateException("the thread left this read section (readUnlock() or unlock()"
+                    + " without closing it): it protects nothing");
         }
     }
 

@@ -154,6 +154,46 @@ public final class Stats {
     }
 
     /**
+     * Objects retired with {@link RcuDomain#retire(java.lang.foreign.MemorySegment)}
+     * (or by C code with {@code qs_retire}) still waiting for their grace
+     * period; 0 after a {@link RcuDomain#drain()} with no concurrent retire.
+     * Always 0 on the JNA and pure-Java backends.
+     *
+     * @return the number of retired objects not yet freed
+     */
+    public long retiredPending() {
+        return raw.retiredPending();
+    }
+
+    /**
+     * The bytes of the {@linkplain #retiredPending() pending} retired objects,
+     * as the retiring callers gave them.
+     *
+     * @return the bytes of the retired objects not yet freed
+     */
+    public long retiredPendingBytes() {
+        return raw.retiredPendingBytes();
+    }
+
+    /**
+     * Retired objects whose free function has returned, on the native worker.
+     *
+     * @return the number of retired objects freed
+     */
+    public long retiredFreed() {
+        return raw.retiredFreed();
+    }
+
+    /**
+     * The bytes of the {@linkplain #retiredFreed() freed} retired objects.
+     *
+     * @return the bytes of the retired objects freed
+     */
+    public long retiredFreedBytes() {
+        return raw.retiredFreedBytes();
+    }
+
+    /**
      * {@return the longest grace period, in nanoseconds}
      */
     public long gpLatencyMaxNanos() {
@@ -266,6 +306,9 @@ public final class Stats {
                 && raw.drains() == s.raw.drains() && raw.forces() == s.raw.forces() && raw.syncs() == s.raw.syncs()
                 && raw.gpLatMaxNs() == s.raw.gpLatMaxNs() && raw.gpLatSumNs() == s.raw.gpLatSumNs()
                 && Arrays.equals(raw.gpLatHist(), s.raw.gpLatHist())
+                && raw.retiredPending() == s.raw.retiredPending()
+                && raw.retiredPendingBytes() == s.raw.retiredPendingBytes()
+                && raw.retiredFreed() == s.raw.retiredFreed() && raw.retiredFreedBytes() == s.raw.retiredFreedBytes()
                 && callbackExceptions == s.callbackExceptions && notifierExceptions == s.notifierExceptions;
     }
 
@@ -282,6 +325,8 @@ public final class Stats {
                 + ", callbacksQueued=" + callbacksQueued() + ", callbacksRun=" + callbacksRun()
                 + ", drains=" + drains() + ", forces=" + forces() + ", syncs=" + syncs()
                 + ", gpLatencyMaxNanos=" + gpLatencyMaxNanos() + ", gpLatencyP99Nanos=" + gpLatencyPercentileNanos(99)
+                + ", retiredPending=" + retiredPending() + ", retiredPendingBytes=" + retiredPendingBytes()
+                + ", retiredFreed=" + retiredFreed() + ", retiredFreedBytes=" + retiredFreedBytes()
                 + ", callbackExceptions=" + callbackExceptions + ", notifierExceptions=" + notifierExceptions + "]";
     }
 }

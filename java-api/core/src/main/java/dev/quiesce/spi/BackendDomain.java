@@ -1,5 +1,7 @@
 package dev.quiesce.spi;
 
+import java.lang.foreign.MemorySegment;
+
 /**
  * One RCU domain of a backend: the C {@code qs_domain}. Thread-safe except
  * where a method says otherwise.
@@ -102,6 +104,57 @@ public interface BackendDomain {
      * {@return a snapshot of the counters ({@code qs_stats_get})}
      */
     RawStats stats();
+
+    /**
+     * The message of the {@link UnsupportedOperationException} that every
+     * native-memory method throws on a backend other than FFM.
+     */
+    String NATIVE_MEMORY_NEEDS_FFM = "native memory under RCU needs the FFM backend on JDK 22+";
+
+    /*
+     * Native memory under RCU (issue 13): FFM only. The facade checks its
+     * arguments; these defaults are what JNA and pure Java inherit. The
+     * MemorySegment in the signatures is resolved only when a method is
+     * linked, so this interface still loads on JDK 17 (see core/pom.xml).
+     */
+
+    /**
+     * {@return the {@code qs_domain*} of this domain, as a zero-length segment of global scope}
+     *
+     * @throws UnsupportedOperationException unless FFM
+     */
+    default MemorySegment nativeHandle() {
+        throw new UnsupportedOperationException(NATIVE_MEMORY_NEEDS_FFM);
+    }
+
+    /**
+     * {@code qs_mem_alloc(byteSize, byteAlignment)}: zeroed native memory
+     * that {@link #retire(MemorySegment, MemorySegment)} with a {@code null}
+     * free function frees.
+     *
+     * @param byteSize positive size
+     * @param byteAlignment a power of two
+     * @return the memory, {@code byteSize} long, of global scope
+     * @throws UnsupportedOperationException unless FFM
+     */
+    default MemorySegment allocate(long byteSize, long byteAlignment) {
+        throw new UnsupportedOperationException(NATIVE_MEMORY_NEEDS_FFM);
+    }
+
+    /**
+     * {@code qs_retire}: frees {@code target} after a grace period on the
+     * native worker, with {@code freeFunction} ({@code void (*)(void *)}) or,
+     * when it is {@code null}, {@code qs_mem_free}.
+     *
+     * @param target a native, non-NULL address; its byte size is counted in the stats
+     * @param freeFunction the C free function, or {@code null}
+     * @throws IllegalStateException (EALREADY) if {@code target} is already
+     *         waiting to be freed, or the domain is shutting down
+     * @throws UnsupportedOperationException unless FFM
+     */
+    default void retire(MemorySegment target, MemorySegment freeFunction) {
+        throw new UnsupportedOperationException(NATIVE_MEMORY_NEEDS_FFM);
+    }
 
     /**
      * Runs every queued callback, stops the worker and frees the domain

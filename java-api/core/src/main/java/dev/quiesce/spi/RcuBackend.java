@@ -1,6 +1,7 @@
 package dev.quiesce.spi;
 
 import dev.quiesce.Backend;
+import java.lang.foreign.MemorySegment;
 
 /**
  * A way to run RCU domains (FFM, JNA or pure Java).
@@ -37,4 +38,19 @@ public interface RcuBackend {
      * @throws dev.quiesce.RcuException if the domain cannot be created
      */
     BackendDomain open(DomainConfig config);
+
+    /**
+     * Wraps a {@code qs_domain*} this backend did not create: the domain's
+     * {@link BackendDomain#close()} then detaches (drains the callbacks it
+     * queued, releases nothing it does not own) and never frees the native
+     * domain. FFM only.
+     *
+     * @param qsDomain the {@code qs_domain*}; {@code null} for {@code qs_domain_default()}
+     * @return the attached domain
+     * @throws IllegalStateException if that domain is already open in this JVM
+     * @throws UnsupportedOperationException unless FFM
+     */
+    default BackendDomain attach(MemorySegment qsDomain) {
+        throw new UnsupportedOperationException(BackendDomain.NATIVE_MEMORY_NEEDS_FFM);
+    }
 }

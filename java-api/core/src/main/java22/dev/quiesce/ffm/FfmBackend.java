@@ -3,6 +3,7 @@ package dev.quiesce.ffm;
 import dev.quiesce.Backend;
 import dev.quiesce.BackendUnavailableException;
 import dev.quiesce.ErrorCode;
+import dev.quiesce.RcuException;
 import dev.quiesce.bindings.Quiesce;
 import dev.quiesce.bindings.qs_domain_config;
 import dev.quiesce.bindings.qs_params;
@@ -61,6 +62,15 @@ public final class FfmBackend implements RcuBackend {
             ErrorCode.check(Quiesce.qs_domain_new(cfg, out), "qs_domain_new");
             return new FfmDomain(out.get(Quiesce.C_POINTER, 0));
         }
+    }
+
+    @Override
+    public BackendDomain attach(MemorySegment qsDomain) {
+        MemorySegment raw = qsDomain == null ? Quiesce.qs_domain_default() : qsDomain;
+        if (raw.address() == 0) {
+            throw new RcuException("qs_domain_default() failed (out of memory?)", ErrorCode.ENOMEM);
+        }
+        return new FfmDomain(MemorySegment.ofAddress(raw.address()), false);
     }
 
     /**

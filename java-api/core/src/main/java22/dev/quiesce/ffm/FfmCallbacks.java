@@ -71,6 +71,36 @@ final class FfmCallbacks {
         }
     }
 
+    /* Attached (C-owned) domains' callbacks by qs_domain address. A native
+     * domain takes one batch function for its life, so a detach keeps it
+     * installed and the next attach of the same domain reuses it. */
+    private static final Map<Long, FfmCallbacks> ATTACHED = new ConcurrentHashMap<>();
+
+    /**
+     * The callbacks of the C-owned domain {@code raw} (global scope: this
+     * object outlives the attach that made it): installs a new batch function,
+     * or reuses the one an earlier attach installed.
+     *
+     * @throws IllegalStateException if someone else set the domain's batch function
+     */
+    static FfmCallbacks attached(MemorySegment raw) {
+        synchronized (ATTACHED) {
+            FfmCallbacks mine = ATTACHED.get(raw.address());
+            try {
+                FfmCallbacks c = new FfmCallbacks(raw);
+                // Installed: a domain freed and created again at this address.
+                ATTACHED.put(raw.address(), c);
+                return c;
+            } catch (IllegalStateException eexist) {
+                if (mine != null) {
+                    return mine;
+                }
+                throw new IllegalStateException("callbacks need the domain's batch function, and C code set it"
+                        + " already (qs_domain_set_batch_fn)", eexist);
+            }
+        }
+    }
+
     /** Queues {@code callback}; nothing is queued if this throws. */
     void call(Runnable callback) {
         long seq = nextToken.getAndIncrement();

@@ -13,6 +13,8 @@ import java.lang.foreign.Linker;
 import java.lang.foreign.MemorySegment;
 import java.lang.foreign.ValueLayout;
 import java.lang.invoke.MethodHandle;
+import java.util.Set;
+import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.atomic.AtomicInteger;
 import java.util.function.Consumer;
 
@@ -25,6 +27,11 @@ import java.util.function.Consumer;
  * {@code qs_drain} or {@code qs_call} still running on another thread (it
  * waits for them), and calls that come later fail with an
  * {@link IllegalStateException} instead of touching freed memory.
+ *
+ * <p>An <em>attached</em> domain (issue 13: {@code RcuDomain.attach},
+ * {@code nativeDefault}) wraps a {@code qs_domain} that C owns: its
+ * {@link #close()} waits for the callbacks queued through it and frees
+ * nothing of the native domain.
  */
 final class FfmDomain implements BackendDomain {
 
@@ -49,12 +56,49 @@ final class FfmDomain implements BackendDomain {
     private final NativeStalls stalls = new NativeStalls();
     /* Java callbacks as native tokens; null until the first call(). */
     private volatile FfmCallbacks callbacks;
+    /* false: attached, C owns the native domain (close() detaches). */
+    private final boolean owned;
+
+    /* The qs_domain addresses open in an FfmDomain of this JVM: a native
+     * domain is wrapped at most once (a thread has one reader per domain,
+     * and a facade cannot see the sections of another). */
+    private static final Set<Long> OPEN = ConcurrentHashMap.newKeySet();
 
     FfmDomain(MemorySegment raw) {
+        this(raw, true);
+    }
+
+    /**
+     * @throws IllegalStateException if {@code raw} is already open in this JVM
+     */
+    FfmDomain(MemorySegment raw, boolean owned) {
+        if (!OPEN.add(raw.address())) {
+            throw new IllegalStateException(String.format("qs_domain 0x%x is already open in an RcuDomain of this"
+                    + " JVM (nativeDefault(), attach() or the domain that owns it): use that one", raw.address()));
+        }
         this.raw = raw;
+        this.owned = owned;
         this.dom = raw.reinterpret(arena, null);
         this.memory = new DomainMemory(raw.address());
-        FfmUpcalls.CLEANER.register(this, memory);
+        if (owned) {
+            FfmUpcalls.CLEANER.register(this, memory);
+        }
+    }
+
+    @Override
+    public MemorySegment nativeHandle() {
+        return raw;
+    }
+
+    @Override
+    public MemorySegment allocate(long byteSize, long byteAlignment) {
+        return FfmNativeMemory.allocate(byteSize, byteAlignment);
+    }
+
+    @Override
+    public void retire(MemorySegment target, MemorySegment freeFunction) {
+        // `dom` (the arena's segment): close() waits for this call to return.
+        FfmNativeMemory.retire(dom, target, freeFunction);
     }
 
     @Override
@@ -87,7 +131,7 @@ final class FfmDomain implements BackendDomain {
             synchronized (this) {
                 c = callbacks;
                 if (c == null) {
-                    c = new FfmCallbacks(dom);
+                    c = owned ? new FfmCallbacks(dom) : FfmCallbacks.attached(raw);
                     callbacks = c;
                 }
             }
@@ -161,12 +205,19 @@ final class FfmDomain implements BackendDomain {
                     qs_stats.slow_unlocks(s), qs_stats.notifier_calls(s), qs_stats.callbacks_queued(s),
                     qs_stats.callbacks_run(s), qs_stats.drains(s), qs_stats.forces(s), qs_stats.syncs(s),
                     qs_stats.gp_lat_max_ns(s), qs_stats.gp_lat_sum_ns(s),
-                    qs_stats.gp_lat_hist(s).toArray(ValueLayout.JAVA_LONG));
+                    qs_stats.gp_lat_hist(s).toArray(ValueLayout.JAVA_LONG), qs_stats.retired_pending(s),
+                    qs_stats.retired_pending_bytes(s), qs_stats.retired_freed(s), qs_stats.retired_freed_bytes(s));
         }
     }
 
     @Override
     public void close() {
+        if (!owned) {
+            // Detach: the callbacks queued through this domain run first
+            // (qs_drain also covers C's); the native domain, its worker and
+            // its batch function stay (FfmCallbacks.attached reuses it).
+            ErrorCode.check(Quiesce.qs_drain(dom), "qs_drain");
+        }
         // Wait for downcalls still running on other threads (they hold the
         // arena acquired); the facade already refuses new ones.
         for (;;) {
@@ -181,6 +232,10 @@ final class FfmDomain implements BackendDomain {
                     throw new IllegalStateException("interrupted while waiting for calls on the domain to return", e);
                 }
             }
+        }
+        OPEN.remove(raw.address());
+        if (!owned) {
+            return;
         }
         // Callbacks run, worker stopped. The memory stays if a reader was
         // retired under a live owner, who may still load gp_ctr by raw
