@@ -9,6 +9,8 @@
 #include <sys/syscall.h>
 #include <unistd.h>
 
+#include <quiesce/domain.h>
+
 #include "sched_hint.h"
 
 /* The kernel's struct sched_attr (include/uapi/linux/sched/types.h), first
@@ -50,4 +52,12 @@ int qs_sched_request_slice(uint64_t ns)
     (void)ns;
     return -ENOSYS;
 #endif
+}
+
+int qs_thread_set_slice_us(uint32_t us)
+{
+    if (us != 0 && (us < QS_WORKER_SLICE_MIN_US || us > QS_WORKER_SLICE_MAX_US)) {
+        return -EINVAL;
+    }
+    return qs_sched_request_slice((uint64_t)us * 1000u);
 }

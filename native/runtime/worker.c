@@ -5,7 +5,9 @@
  * batch in FIFO order.
  */
 #define _GNU_SOURCE
+#include <pthread.h>
 #include <signal.h>
+#include <stdalign.h>
 
 #include "domain_impl.h"
 #include "sched_hint.h"
@@ -15,12 +17,123 @@ _Thread_local qs_domain *qs_rt_worker_dom;
 
 /* ------------------------------------------------------ token callbacks */
 
-/* The head qs_call_token allocates; the worker frees it when it collects
- * the token. */
+/* The head of one token callback. Heads come from slabs of
+ * TOKEN_SLAB_HEADS: a producer thread hands out its current slab's heads
+ * one by one (no malloc per call, and no cross-thread free per callback,
+ * which glibc serves slowly: the worker's frees never refill the
+ * producer's cache), and a slab is freed when its last head has been
+ * collected. */
+#define TOKEN_SLAB_HEADS 64u
+typedef struct token_slab token_slab;
 typedef struct token_head {
     qs_head head;
     uint64_t token;
+    token_slab *slab;
 } token_head;
+
+struct token_slab {
+    /* Heads not yet released: starts at TOKEN_SLAB_HEADS; each collected
+     * head releases one, and the producer releases the ones it never
+     * handed out when it exits. On its own cache line: the producer
+     * writes the heads, the workers write this. */
+    alignas(64) atomic_uint live;
+    alignas(64) token_head heads[TOKEN_SLAB_HEADS];
+};
+
+/* The calling thread's slab and the index of its next free head; owner
+ * only. token_slab_key's destructor releases the unused heads at exit. */
+static _Thread_local token_slab *token_cur;
+static _Thread_local uint32_t token_next;
+static pthread_key_t token_slab_key;
+static pthread_once_t token_slab_once = PTHREAD_ONCE_INIT;
+static int token_slab_key_ok;
+
+static void token_slab_release(token_slab *slab, uint32_t n)
+{
+    /* acq_rel: every release (the worker's after reading its head, the
+     * owner's for heads it never used) happens before the free by the
+     * last one, which acquires them all. */
+    if (atomic_fetch_sub_explicit(&slab->live, n, memory_order_acq_rel) == n) {
+        free(slab);
+    }
+}
+
+static void token_slab_exit(void *arg)
+{
+    token_slab *slab = arg;
+    if (slab == token_cur) {
+        uint32_t unused = TOKEN_SLAB_HEADS - token_next;
+        token_cur = NULL;
+        if (unused != 0) {
+            token_slab_release(slab, unused);
+        }
+    }
+}
+
+static void token_slab_key_init(void)
+{
+    token_slab_key_ok = pthread_key_create(&token_slab_key, token_slab_exit) == 0;
+}
+
+/* A fresh head from the calling thread's slab, or NULL (out of memory). */
+static token_head *token_head_get(void)
+{
+    if (token_cur == NULL || token_next == TOKEN_SLAB_HEADS) {
+        pthread_once(&token_slab_once, token_slab_key_init);
+        if (!token_slab_key_ok) {
+            return NULL;
+        }
+        token_slab *slab = aligned_alloc(alignof(token_slab), sizeof(token_slab));
+        if (slab == NULL) {
+            return NULL;
+        }
+        /* Relaxed: the slab reaches other threads only through the queue
+         * push of one of its heads (seq_cst), which publishes this too. */
+        atomic_init(&slab->live, TOKEN_SLAB_HEADS);
+        for (uint32_t i = 0; i < TOKEN_SLAB_HEADS; i++) {
+            slab->heads[i].slab = slab;
+        }
+        /* The full slab it replaces needs nothing from this thread: its
+         * heads were all handed out, their collection frees it. */
+        if (pthread_setspecific(token_slab_key, slab) != 0) {
+            free(slab);
+            return NULL;
+        }
+        token_cur = slab;
+        token_next = 0;
+    }
+    return &token_cur->heads[token_next++];
+}
+
+/* The worker is done with head t (it read the token). */
+static void token_head_put(token_head *t)
+{
+    token_slab_release(t->slab, 1);
+}
+
+/* The worker's releases, batched: consecutive heads of one slab (one
+ * producer's consecutive calls) cost one atomic operation, not one each. */
+typedef struct token_puts {
+    token_slab *slab;
+    uint32_t n;
+} token_puts;
+
+static void token_puts_flush(token_puts *p)
+{
+    if (p->n != 0) {
+        token_slab_release(p->slab, p->n);
+        p->n = 0;
+    }
+}
+
+static void token_puts_add(token_puts *p, token_head *t)
+{
+    if (p->slab != t->slab) {
+        token_puts_flush(p);
+        p->slab = t->slab;
+    }
+    p->n++;
+}
 
 /* Tokens collected by the worker, not yet delivered. */
 typedef struct token_run {
@@ -36,7 +149,7 @@ static void token_head_run(qs_head *h)
     token_head *t = QS_RT_CONTAINER(h, token_head, head);
     qs_domain *dom = qs_rt_worker_dom;
     uint64_t token = t->token;
-    free(t);
+    token_head_put(t);
     if (dom != NULL) {
         qs_batch_fn fn = atomic_load_explicit(&dom->batch_fn, memory_order_acquire);
         fn(dom->batch_opaque, &token, 1);
@@ -128,6 +241,7 @@ static void *worker_main(void *arg)
         atomic_store(&dom->force_answered, forces_seen);
         qs_worker_gp_done(&w);
         token_run run = { .n = 0 };
+        token_puts puts = { NULL, 0 };
         for (uint32_t i = 0; i < w.batch; i++) {
             qs_head *h = qs_queue_pop_wait(&dom->queue);
             qs_cb_fn fn = h->fn;
@@ -141,7 +255,7 @@ static void *worker_main(void *arg)
                 /* Collected, delivered with its neighbours below. */
                 token_head *t = QS_RT_CONTAINER(h, token_head, head);
                 run.tokens[run.n++] = t->token;
-                free(t);
+                token_puts_add(&puts, t);
                 if (run.n == QS_TOKEN_CHUNK) {
                     token_run_flush(dom, &run);
                 }
@@ -154,6 +268,7 @@ static void *worker_main(void *arg)
             fn(h);
         }
         token_run_flush(dom, &run);
+        token_puts_flush(&puts);
         /* Once per batch, not per callback: `pending` is the producers'
          * cache line. */
         atomic_fetch_sub(&dom->pending, w.batch);
@@ -229,18 +344,17 @@ int qs_call_token(qs_domain *dom, uint64_t token)
     if (atomic_load_explicit(&dom->closing, memory_order_relaxed)) {
         return -ESHUTDOWN;
     }
-    token_head *t = malloc(sizeof(*t));
-    if (t == NULL) {
-        return -ENOMEM;
-    }
-    t->token = token;
     /* The worker was started by qs_domain_set_batch_fn (a fork child has
      * none until restarted: ensure it, as qs_call does; cheap when running). */
     int rc = qs_rt_worker_ensure(dom);
     if (rc != 0) {
-        free(t);
         return rc;
     }
+    token_head *t = token_head_get();
+    if (t == NULL) {
+        return -ENOMEM;
+    }
+    t->token = token;
     enqueue(dom, &t->head, token_head_run);
     return 0;
 }

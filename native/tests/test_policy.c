@@ -818,6 +818,17 @@ static uint64_t worker_slice_ns(uint32_t slice_us)
     return p.runtime_ns;
 }
 
+/* A thread that asks for 300 us and reports what sched_getattr says. */
+static void *thread_slice_probe(void *arg)
+{
+    CHECK_OK(qs_thread_set_slice_us(300));
+    uint64_t attr[7];
+    memset(attr, 0, sizeof(attr));
+    CHECK_OK((int)syscall(SYS_sched_getattr, 0, attr, (unsigned)sizeof(attr), 0u));
+    *(uint64_t *)arg = attr[3];
+    return NULL;
+}
+
 static void test_worker_slice(void)
 {
     struct utsname u;
@@ -836,6 +847,18 @@ static void test_worker_slice(void)
                (unsigned long long)def, (unsigned long long)set, (unsigned long long)big);
     } else {
         printf("policy: worker slice: kernel %s has no custom slices; not checked\n", u.release);
+    }
+
+    /* The same request for any thread: qs_thread_set_slice_us, on a
+     * thread of our own (not the test's main thread). */
+    CHECK_EQ(qs_thread_set_slice_us(QS_WORKER_SLICE_MIN_US - 1), -EINVAL);
+    CHECK_EQ(qs_thread_set_slice_us(QS_WORKER_SLICE_MAX_US + 1), -EINVAL);
+    pthread_t t;
+    uint64_t got = 0;
+    CHECK_OK(pthread_create(&t, NULL, thread_slice_probe, &got));
+    CHECK_OK(pthread_join(t, NULL));
+    if (major > 6 || (major == 6 && minor >= 12)) {
+        CHECK_EQ(got, 300000ull);
     }
 }
 

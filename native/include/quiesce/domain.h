@@ -121,6 +121,15 @@ int qs_domain_shutdown(qs_domain *dom);
 qs_domain *qs_domain_default(void);
 /* The effective fence mode readers of this domain use. */
 int32_t qs_domain_fence_mode(const qs_domain *dom);
+/* Ask for the scheduler slice worker_slice_us gives the call worker, for
+ * the calling thread: for a binding's or an application's thread that must
+ * run soon after it is woken while every CPU is busy (a thread waiting for
+ * device responses beside busy vCPU threads), as the worker must. us is 0
+ * (the kernel's default) or QS_WORKER_SLICE_MIN_US..QS_WORKER_SLICE_MAX_US.
+ * Returns 0, -EINVAL (us out of range; nothing changes), -EPERM (the
+ * thread is not SCHED_OTHER: left alone), -ENOSYS, or sched_setattr's
+ * error. */
+int qs_thread_set_slice_us(uint32_t us);
 
 /* ---------------------------------------------------------- readers */
 

@@ -2384,6 +2384,66 @@ public class Quiesce extends Quiesce$shared {
         }
     }
 
+    private static class qs_thread_set_slice_us {
+        public static final FunctionDescriptor DESC = FunctionDescriptor.of(
+            Quiesce.C_INT,
+            Quiesce.C_INT
+        );
+
+        public static final MemorySegment ADDR = SYMBOL_LOOKUP.findOrThrow("qs_thread_set_slice_us");
+
+        public static final MethodHandle HANDLE = Linker.nativeLinker().downcallHandle(ADDR, DESC);
+    }
+
+    /**
+     * Function descriptor for:
+     * {@snippet lang=c :
+     * int qs_thread_set_slice_us(uint32_t us)
+     * }
+     */
+    public static FunctionDescriptor qs_thread_set_slice_us$descriptor() {
+        return qs_thread_set_slice_us.DESC;
+    }
+
+    /**
+     * Downcall method handle for:
+     * {@snippet lang=c :
+     * int qs_thread_set_slice_us(uint32_t us)
+     * }
+     */
+    public static MethodHandle qs_thread_set_slice_us$handle() {
+        return qs_thread_set_slice_us.HANDLE;
+    }
+
+    /**
+     * Address for:
+     * {@snippet lang=c :
+     * int qs_thread_set_slice_us(uint32_t us)
+     * }
+     */
+    public static MemorySegment qs_thread_set_slice_us$address() {
+        return qs_thread_set_slice_us.ADDR;
+    }
+
+    /**
+     * {@snippet lang=c :
+     * int qs_thread_set_slice_us(uint32_t us)
+     * }
+     */
+    public static int qs_thread_set_slice_us(int us) {
+        var mh$ = qs_thread_set_slice_us.HANDLE;
+        try {
+            if (TRACE_DOWNCALLS) {
+                traceDowncall("qs_thread_set_slice_us", us);
+            }
+            return (int)mh$.invokeExact(us);
+        } catch (Error | RuntimeException ex) {
+           throw ex;
+        } catch (Throwable ex$) {
+           throw new AssertionError("should not reach here", ex$);
+        }
+    }
+
     private static class qs_reader_new {
         public static final FunctionDescriptor DESC = FunctionDescriptor.of(
             Quiesce.C_INT,

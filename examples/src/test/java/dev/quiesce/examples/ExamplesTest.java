@@ -98,6 +98,29 @@ class ExamplesTest {
                 "StampedLock optimistic read", "synchronize() latency", "callRcu throughput");
     }
 
+    @Test
+    void benchJsonHoldsTheCAndJavaFigures() throws Exception {
+        Files.createDirectories(OUT);
+        Path json = OUT.resolve("bench.json");
+        Files.deleteIfExists(json);
+        Run r = cli("bench", "--time", "20ms", "--rounds", "2", "--threads", "1", "--syncs", "50", "--callbacks",
+                "2000", "--json", json.toString(), "--qs-bench-args", "--quick --reps 1 --only read");
+        assertThat(r.status()).as(r.err()).isZero();
+        String doc = Files.readString(json);
+        assertThat(doc).contains("\"schema\": \"quiesce-bench/1\"", "\"producer\": \"qs-bench\"",
+                "\"producer\": \"quiesce bench\"", "\"c.read_pair_ns.qs_inline.1t\"",
+                "\"java.read_ns.ffm_read.1t\"", "\"java.read_ns.ffm_reader.1t\"", "\"java.read_ns.rrwl.1t\"",
+                "\"java.sync_ns.ffm.p99\"", "\"java.call_per_s.ffm\"", "\"java.call_per_s.c_downcall\"",
+                "\"java.call_ratio.ffm_c\"");
+        // two rounds: two samples per Java figure
+        assertThat(doc).containsPattern("\"java.call_per_s.ffm\": \\{\"value\": [0-9.e+]+, \"unit\": \"1/s\", "
+                + "\"better\": \"higher\", \"samples\": \\[[0-9.e+]+, [0-9.e+]+\\]\\}");
+
+        Run bad = cli("bench", "--json", json.toString(), "--qs-bench", OUT.resolve("no-such-qs-bench").toString());
+        assertThat(bad.status()).isEqualTo(2);
+        assertThat(bad.err()).contains("qs-bench not found");
+    }
+
     @ParameterizedTest
     @ValueSource(strings = {"ffm", "jna", "java"})
     void tortureFindsNoViolation(String backend) {

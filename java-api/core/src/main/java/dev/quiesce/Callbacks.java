@@ -21,8 +21,13 @@ final class Callbacks {
     private final AtomicLong callbackExceptions = new AtomicLong();
     private final AtomicLong notifierExceptions = new AtomicLong();
     private volatile CallbackExceptionHandler exceptionHandler;
-    /* The thread running one of this domain's callbacks right now, or null. */
-    private volatile Thread callbackThread;
+    /* The thread running one of this domain's callbacks right now, or null.
+     * Not volatile: it is only ever compared with the reading thread
+     * itself (onCallbackThread), and a thread reads its own last write
+     * here in program order; another thread's value never equals the
+     * reader. A volatile store per callback (two per callback, set and
+     * clear) was a fence each on the worker's delivery path. */
+    private Thread callbackThread;
 
     Callbacks(CallbackExceptionHandler handler) {
         this.exceptionHandler = handler;

@@ -28,14 +28,24 @@ final class NativeStall extends StallRunner {
             GpuDevice gpu = m.gpu();
             gpu.execute(GpuCommand.createBlob(1).hostMemory().mappable().size(s.blobSize()).build()).requireOk();
             m.start();
-            Stats r0 = m.rcuStats();
-            long k0 = m.machineStats().total().kicks();
             Random rnd = new Random(s.seed());
             Histogram h = StallResult.newHistogram();
             long[] lat = new long[s.unmaps()];
             int stalls = 0;
-            long t0 = System.nanoTime();
-            for (int i = 0; i < s.unmaps(); i++) {
+            Stats r0 = null;
+            long k0 = 0;
+            long t0 = 0;
+            // i < 0: warm-up unmaps (JIT, first-touch of the driver's paths), not measured
+            for (int i = -s.warmup(); i < s.unmaps(); i++) {
+                if (i == 0) {
+                    // Start the measured unmaps with an empty young generation: a
+                    // collection's safepoint holds the poller as it returns from its
+                    // native wait, which the unmap's latency would include.
+                    System.gc();
+                    r0 = m.rcuStats();
+                    k0 = m.machineStats().total().kicks();
+                    t0 = System.nanoTime();
+                }
                 gpu.execute(GpuCommand.mapBlob(1, 0)).requireOk();
                 if (!m.awaitCallbacks(s.stallTimeout())) {
                     m.drain(); // busy vCPUs under LEGACY: only a drain gets the map's GP through
@@ -47,13 +57,22 @@ final class NativeStall extends StallRunner {
                     r = unmap.get(s.stallTimeout().toNanos(), TimeUnit.NANOSECONDS);
                 } catch (TimeoutException stalled) {
                     // Only a drain kicks busy readers under LEGACY: unstick it.
-                    stalls++;
+                    if (i >= 0) {
+                        stalls++;
+                    }
                     m.drain();
                     r = unmap.get(60, TimeUnit.SECONDS);
                 }
                 r.requireOk();
-                record(h, lat, i, r.latencyNanos());
-                tick(progress, mode, i + 1, s.unmaps(), r.latencyNanos());
+                if (i >= 0) {
+                    record(h, lat, i, r.latencyNanos());
+                    tick(progress, mode, i + 1, s.unmaps(), r.latencyNanos());
+                }
+            }
+            if (r0 == null) { // no measured unmap
+                r0 = m.rcuStats();
+                k0 = m.machineStats().total().kicks();
+                t0 = System.nanoTime();
             }
             double seconds = (System.nanoTime() - t0) / 1e9;
             Stats r1 = m.rcuStats();

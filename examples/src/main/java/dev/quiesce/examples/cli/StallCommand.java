@@ -81,6 +81,11 @@ final class StallCommand implements Callable<Integer> {
                     + " (a worker woken on busy CPUs then waits up to a tick for one) (default: ${DEFAULT-VALUE})")
     int workerSliceMicros;
 
+    @Option(names = "--warmup", paramLabel = "N", defaultValue = "50",
+            description = "native backend: unmaps per mode run first and not measured, so that the JIT has"
+                    + " compiled the driver's loop before the figures start (default: ${DEFAULT-VALUE})")
+    int warmup;
+
     @Option(names = "--seed", paramLabel = "S", defaultValue = "1", description = "seed of the random waits (default: ${DEFAULT-VALUE})")
     long seed;
 
@@ -103,7 +108,11 @@ final class StallCommand implements Callable<Integer> {
             todo.add(StallMode.parse(m));
         }
         DomainConfig.checkWorkerSlice(workerSliceMicros);
-        StallSettings s = new StallSettings(vcpus, unmaps, slice, blobSize, stallTimeout, seed, workerSliceMicros);
+        if (warmup < 0) {
+            throw new picocli.CommandLine.ParameterException(spec.commandLine(), "--warmup must not be negative");
+        }
+        StallSettings s = new StallSettings(vcpus, unmaps, slice, blobSize, stallTimeout, seed, workerSliceMicros,
+                warmup);
         String sliceText = slice.isZero() ? "busy: sections end only when kicked" : "slice " + DurationConverter.format(slice);
         o.printf(Locale.ROOT, "quiesce stall: virtio-gpu blob unmap latency, %d vCPU%s (%s), %d unmaps per mode%n",
                 vcpus, vcpus == 1 ? "" : "s", sliceText, unmaps);

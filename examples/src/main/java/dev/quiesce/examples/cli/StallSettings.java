@@ -12,7 +12,8 @@ import java.time.Duration;
  * @param stallTimeout how long one unmap may take before a drain unsticks it
  * @param seed         the random waits' seed
  * @param workerSliceMicros the RCU call worker's scheduler slice (0: the kernel's default)
+ * @param warmup       unmaps run before the measured ones and not counted (native backend)
  */
 record StallSettings(int vcpus, int unmaps, Duration slice, long blobSize, Duration stallTimeout, long seed,
-                     int workerSliceMicros) {
+                     int workerSliceMicros, int warmup) {
 }

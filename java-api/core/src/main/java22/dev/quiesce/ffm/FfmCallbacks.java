@@ -26,8 +26,8 @@ import java.util.concurrent.atomic.AtomicReferenceArray;
  * waits in {@link #overflow} instead and the token carries
  * {@link #OVERFLOW}. Each slot is set by exactly one producer (the one whose
  * compare-and-set from {@code null} won) and cleared by exactly one delivery
- * (of that producer's token), so every callback runs exactly once; the
- * native queue keeps them in FIFO order.
+ * (of that producer's token, on the domain's one worker thread), so every
+ * callback runs exactly once; the native queue keeps them in FIFO order.
  *
  * <p>Memory ordering: the producer's volatile store of the slot comes
  * before its {@code qs_call_token} downcall, whose queue push (seq_cst in
@@ -142,7 +142,14 @@ final class FfmCallbacks {
         if (token < 0) {
             return overflow.remove(token & ~OVERFLOW);
         }
-        return ring.getAndSet((int) (token & MASK), null);
+        int slot = (int) (token & MASK);
+        // Only this delivery clears the slot, and no producer can store into
+        // it before the clear (their compare-and-set expects null): a
+        // volatile read and a release store suffice, no locked exchange.
+        // The release orders the task's read before the slot's reuse.
+        Runnable task = ring.get(slot);
+        ring.lazySet(slot, null);
+        return task;
     }
 
     /* qs_batch_fn: a run of due tokens, on the native worker. */

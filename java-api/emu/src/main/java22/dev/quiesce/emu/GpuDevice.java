@@ -61,6 +61,8 @@ public final class GpuDevice {
     private final ConcurrentHashMap<Long, Outstanding> outstanding = new ConcurrentHashMap<>();
     private final AtomicLong nextTag = new AtomicLong(1);
     private final Thread poller;
+    /* The poller's scheduler slice: the machine's worker slice (0: the kernel's default). */
+    private final int pollerSliceMicros;
     /** The device's lifecycle. */
     private enum Lifecycle {
         /** Accepting commands. */
@@ -78,7 +80,7 @@ public final class GpuDevice {
     /* The counters when the device was freed (set with state FREED). */
     private GpuStats lastStats;
 
-    GpuDevice(Machine owner, MemorySegment as, MemorySegment dom, GpuConfig config) {
+    GpuDevice(Machine owner, MemorySegment as, MemorySegment dom, GpuConfig config, int pollerSliceMicros) {
         this.owner = owner;
         this.dom = dom;
         this.config = config;
@@ -96,6 +98,7 @@ public final class GpuDevice {
             ErrorCode.check(Quiesce.qs_gpu_new(as, c, out), "qs_gpu_new");
             this.dev = out.get(Quiesce.C_POINTER, 0);
         }
+        this.pollerSliceMicros = pollerSliceMicros;
         this.poller = new Thread(this::pollLoop, "quiesce-gpu-poller");
         poller.setDaemon(true);
         poller.start();
@@ -242,6 +245,10 @@ public final class GpuDevice {
 
     /* The poller: waits on the native response queue, completes futures by tag. */
     private void pollLoop() {
+        // Like the RCU worker, the poller is woken while busy vCPU threads hold
+        // the CPUs: with the kernel's default slice it waits for their next tick
+        // (up to 4 ms) before it sees a response. Best effort: errors change nothing.
+        Quiesce.qs_thread_set_slice_us(pollerSliceMicros);
         try (Arena a = Arena.ofConfined()) {
             MemorySegment tag = a.allocate(ValueLayout.JAVA_LONG);
             MemorySegment resp = a.allocate(VirtioGpu.RESP_MAX);

@@ -117,7 +117,7 @@ public final class Machine implements AutoCloseable {
         this.as = Quiesce.qs_machine_as(m);
         GpuDevice device;
         try {
-            device = new GpuDevice(this, as, dom, b.gpu);
+            device = new GpuDevice(this, as, dom, b.gpu, b.rcu.workerSliceMicros());
         } catch (RuntimeException | Error e) {
             Quiesce.qs_machine_free(m);
             Quiesce.qs_domain_free(d);
