@@ -179,12 +179,15 @@ public final class RcuDomain implements AutoCloseable {
     private final StallDispatcher stalls;
 
     private RcuDomain(Builder b) {
-        this(Backends.get(b.backend != null ? b.backend : Backends.defaultBackend()), null, b.config, b.handler);
+        this(Backends.get(b.backend != null ? b.backend : Backends.defaultBackend()), null, b.config, b.handler,
+                b.onStall);
     }
 
-    /* impl null: open a new native domain with config; else wrap impl (attach). */
+    /* attached null: open a new native domain with config; else wrap it
+     * (attach). onStall null: install no stall sink (an attached domain
+     * keeps the stall handler its C owner chose). */
     private RcuDomain(RcuBackend backend, BackendDomain attached, DomainConfig config,
-                      CallbackExceptionHandler handler) {
+                      CallbackExceptionHandler handler, Consumer<StallReport> onStall) {
         this.backend = backend;
         this.config = config;
         this.callbacks = new Callbacks(handler);
@@ -193,8 +196,8 @@ public final class RcuDomain implements AutoCloseable {
         this.slots = registry.slots;
         this.local = registry.local;
         this.gracePeriods = new PolledGracePeriods(impl);
-        if (config.stallTimeoutMillis() != 0) {
-            this.stalls = new StallDispatcher(registry, b.onStall);
+        if (onStall != null && config.stallTimeoutMillis() != 0) {
+            this.stalls = new StallDispatcher(registry, onStall);
             impl.setStallSink(stalls);
         } else {
             this.stalls = null;
@@ -272,7 +275,7 @@ public final class RcuDomain implements AutoCloseable {
             throw (UnsupportedOperationException) new UnsupportedOperationException(
                     BackendDomain.NATIVE_MEMORY_NEEDS_FFM + ": " + e.getMessage()).initCause(e);
         }
-        return new RcuDomain(ffm, ffm.attach(qsDomain), DomainConfig.defaults(Policy.FQS), PRINT_TO_STDERR);
+        return new RcuDomain(ffm, ffm.attach(qsDomain), DomainConfig.defaults(Policy.FQS), PRINT_TO_STDERR, null);
     }
 
     /**
