@@ -41,6 +41,7 @@ static void wait_for_readers(qs_domain *dom, int expedited)
         rt->in_check = 1;
     }
     qs_gp_begin(&dom->gp, expedited);
+    unsigned scanned = 0; /* observer: which scan is the first */
 
     for (;;) {
         /* Reset before the inputs are read below: a force() or drain()
@@ -76,6 +77,7 @@ static void wait_for_readers(qs_domain *dom, int expedited)
                       atomic_load(&dom->force_answered),
         };
         int kick = qs_gp_notifies_in_scan(&dom->gp, &in);
+        const int first_scan = !scanned++;
 
         /* The scan. */
         qs_link *next;
@@ -105,6 +107,9 @@ static void wait_for_readers(qs_domain *dom, int expedited)
             }
         }
 
+        if (first_scan) {
+            dom->gp_readers_waited = in.remaining; /* the GP record's readers_waited */
+        }
         switch (qs_gp_after_scan(&dom->gp, &in)) {
         case QS_GP_ACT_DONE:
             qs_gp_end(&dom->gp);
@@ -169,7 +174,9 @@ static void gp_execute(qs_domain *dom, int expedited)
     writer_barrier(dom);
     pthread_mutex_lock(&dom->registry_mutex);
     uint64_t t0 = now_ns();
-    if (dom->nreaders > 0) {
+    const uint64_t notes0 = stat_read(&dom->st.notifier_calls); /* observer */
+    const int waited = dom->nreaders > 0;
+    if (waited) {
         uint64_t g = atomic_load_explicit(QS_ATOMIC_U64(&dom->gp_ctr), memory_order_relaxed);
         /* Relaxed: readers load it relaxed; W1 before and the scan's
          * barriers order what matters (see read.h). */
@@ -177,10 +184,20 @@ static void gp_execute(qs_domain *dom, int expedited)
                               memory_order_relaxed);
         wait_for_readers(dom, expedited);
     }
-    record_latency(dom, now_ns() - t0);
+    const uint64_t t1 = now_ns();
+    record_latency(dom, t1 - t0);
     stat_add(&dom->st.gps, 1);
+    /* Observer: the record is built under the mutexes, delivered after
+     * them (the GP still counts as running until our caller marks it
+     * completed, so calls never overlap and precede the waiters' return). */
+    qs_gp_record rec;
+    const int observed = qs_rt_observing(dom) &&
+                         qs_rt_gp_fill(dom, &rec, t0, t1, expedited, notes0, waited);
     pthread_mutex_unlock(&dom->registry_mutex);
     pthread_mutex_unlock(&dom->sync_mutex);
+    if (observed) {
+        qs_rt_observe_gp_end(dom, &rec);
+    }
 }
 
 /*
