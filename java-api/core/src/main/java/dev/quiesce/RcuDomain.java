@@ -1,6 +1,7 @@
 package dev.quiesce;
 
 import dev.quiesce.internal.Backends;
+import dev.quiesce.internal.JfrBridge;
 import dev.quiesce.spi.BackendDomain;
 import dev.quiesce.spi.BackendReader;
 import dev.quiesce.spi.DomainConfig;
@@ -178,6 +179,8 @@ public final class RcuDomain implements AutoCloseable {
         this.config = b.config;
         this.callbacks = new Callbacks(b.handler);
         this.impl = backend.open(config);
+        // JFR events (dev.quiesce.jfr) while a recording runs; writer side only.
+        JfrBridge.attach(impl, "RcuDomain[" + kind.id() + "]", config.policy().name());
         this.registry = new ReaderRegistry(this, impl);
         this.slots = registry.slots;
         this.local = registry.local;

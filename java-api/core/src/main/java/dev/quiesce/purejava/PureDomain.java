@@ -1,5 +1,6 @@
 package dev.quiesce.purejava;
 
+
 import dev.quiesce.engine.FqsCause;
 import dev.quiesce.engine.GpAction;
 import dev.quiesce.engine.GpInput;
@@ -10,6 +11,7 @@ import dev.quiesce.engine.ReaderState;
 import dev.quiesce.engine.Stats;
 import dev.quiesce.engine.WorkerAction;
 import dev.quiesce.engine.WorkerMachine;
+import dev.quiesce.internal.GpObserver;
 import java.lang.invoke.MethodHandles;
 import java.lang.invoke.VarHandle;
 import java.util.ArrayList;
@@ -159,6 +161,12 @@ public final class PureDomain implements AutoCloseable {
     private final AtomicLong gpLatMaxNs = new AtomicLong();
     private final AtomicLong gpLatSumNs = new AtomicLong();
     private final AtomicLongArray gpLatHist = new AtomicLongArray(Stats.HIST_BUCKETS);
+
+    /* The GP observer (null: none); read once per GP, batch and force().
+     * Volatile: an observer set by one thread is seen whole by the others. */
+    private volatile GpObserver observer;
+    /* syncLock: the running GP's first-scan count of blocking readers. */
+    private int gpReadersWaited;
 
     /**
      * A domain with {@code params}. Mirrors {@code qs_domain_new}. Starts no thread.
@@ -351,6 +359,7 @@ public final class PureDomain implements AutoCloseable {
             r.inCheck = true;
         }
         gp.begin(expedited);
+        boolean firstScan = true; /* observer: readersWaited */
 
         for (;;) {
             /* Reset before the inputs are read below: a force() or drain()
@@ -401,6 +410,10 @@ public final class PureDomain implements AutoCloseable {
             }
             toCheck.subList(remaining, toCheck.size()).clear();
 
+            if (firstScan) {
+                gpReadersWaited = remaining;
+                firstScan = false;
+            }
             GpAction act = gp.afterScan(new GpInput(remaining, pend, drn, frc));
             switch (act) {
                 case DONE:
@@ -454,6 +467,13 @@ public final class PureDomain implements AutoCloseable {
 
     /** Run one grace period now. Only one runs at a time (gpRunning). Mirrors {@code gp_execute}. */
     private void gpExecute(boolean expedited) {
+        GpObserver o;
+        long t0;
+        long t1;
+        long notes;
+        FqsCause cause = FqsCause.NONE;
+        int readersWaited = 0;
+        int gpPolls = 0;
         syncLock.lock();
         try {
             /* W1: the caller's earlier stores (unpublishing what it will
@@ -462,19 +482,34 @@ public final class PureDomain implements AutoCloseable {
             VarHandle.fullFence();
             registryLock.lock();
             try {
-                long t0 = System.nanoTime();
+                t0 = System.nanoTime();
+                notes = notifierCalls.get();
                 if (!registry.isEmpty()) {
                     long g = (long) GP_CTR.getOpaque(this);
                     GP_CTR.setRelease(this, g + ReaderState.GP_STEP);
                     waitForReaders(expedited);
+                    /* Observer, as in C: the GP machine keeps the ended GP's
+                     * cause and polls; notifiers fire only under syncLock. */
+                    cause = gp.cause();
+                    readersWaited = gpReadersWaited;
+                    gpPolls = gp.polls();
                 }
-                recordLatency(System.nanoTime() - t0);
+                t1 = System.nanoTime();
+                recordLatency(t1 - t0);
                 gps.incrementAndGet();
+                notes = notifierCalls.get() - notes;
+                o = observer;
             } finally {
                 registryLock.unlock();
             }
         } finally {
             syncLock.unlock();
+        }
+        if (o != null) {
+            /* After the locks, before the GP counts as completed (as in C).
+             * gpStarted is ours to read: only the gpRunning thread writes it. */
+            o.gracePeriodEnded(gpStarted, t0, t1 - t0, params.policy().value(), cause != FqsCause.NONE,
+                    cause.value(), readersWaited, expedited || cause == FqsCause.EXPEDITED, gpPolls, (int) notes);
         }
     }
 
@@ -585,6 +620,8 @@ public final class PureDomain implements AutoCloseable {
             /* Only the worker stores it: later force() calls stay unanswered. */
             forceAnswered.set(forcesSeen);
             w.gpDone();
+            GpObserver bo = observer;
+            long b0 = bo != null ? System.nanoTime() : 0;
             for (int i = 0, n = w.batch(); i < n; i++) {
                 Runnable fn = queue.popWait();
                 pending.decrementAndGet();
@@ -596,6 +633,9 @@ public final class PureDomain implements AutoCloseable {
                 } catch (Throwable t) {
                     uncaught(t);
                 }
+            }
+            if (bo != null && w.batch() > 0) {
+                bo.batchEnded(w.batch(), System.nanoTime() - b0);
             }
             w.batchDone();
         }
@@ -678,12 +718,27 @@ public final class PureDomain implements AutoCloseable {
     }
 
     /**
+     * Installs the writer-side observer ({@code qs_set_observer}), replacing
+     * any; {@code null} uninstalls. Calls already under way may still reach
+     * the previous one.
+     *
+     * @param o the observer, or {@code null}
+     */
+    void setObserver(GpObserver o) {
+        observer = o;
+    }
+
+    /**
      * Ask the current (or next) GP to enter the force-quiescent state and
      * wake the worker. No effect under LEGACY (force() did not exist before
      * the seed) except the count. Mirrors {@code qs_force}.
      */
     public void force() {
         forces.incrementAndGet();
+        GpObserver o = observer;
+        if (o != null) {
+            o.forced();
+        }
         if (params.policy() == Policy.LEGACY) {
             return;
         }

@@ -1,5 +1,7 @@
 package dev.quiesce.purejava;
 
+import dev.quiesce.internal.GpObserver;
+
 import dev.quiesce.Backend;
 import dev.quiesce.ErrorCode;
 import dev.quiesce.engine.Params;
@@ -53,11 +55,16 @@ public final class PureJavaBackend implements RcuBackend {
         return r;
     }
 
-    private static final class Domain implements BackendDomain {
+    private static final class Domain implements BackendDomain, GpObserver.Observable {
         private final PureDomain dom;
 
         Domain(PureDomain dom) {
             this.dom = dom;
+        }
+
+        @Override
+        public void setObserver(GpObserver observer) {
+            dom.setObserver(observer);
         }
 
         @Override

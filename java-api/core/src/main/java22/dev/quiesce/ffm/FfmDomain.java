@@ -3,6 +3,7 @@ package dev.quiesce.ffm;
 import dev.quiesce.ErrorCode;
 import dev.quiesce.bindings.Quiesce;
 import dev.quiesce.bindings.qs_stats;
+import dev.quiesce.internal.GpObserver;
 import dev.quiesce.spi.BackendDomain;
 import dev.quiesce.spi.BackendReader;
 import dev.quiesce.spi.RawStats;
@@ -23,12 +24,12 @@ import java.util.concurrent.atomic.AtomicInteger;
  * waits for them), and calls that come later fail with an
  * {@link IllegalStateException} instead of touching freed memory.
  */
-final class FfmDomain implements BackendDomain {
+final class FfmDomain implements BackendDomain, GpObserver.Observable {
 
     private static final Linker LINKER = Linker.nativeLinker();
-    /* Tiny downcalls that neither block nor call back: no thread-state transition. */
-    private static final MethodHandle FORCE = LINKER.downcallHandle(Quiesce.qs_force$address(),
-            Quiesce.qs_force$descriptor(), Linker.Option.critical(false));
+    /* A tiny downcall that neither blocks nor calls back: no thread-state
+     * transition. (qs_force is no longer one: with an observer installed it
+     * calls on_force, and a critical downcall must not upcall.) */
     private static final MethodHandle STATS_GET = LINKER.downcallHandle(Quiesce.qs_stats_get$address(),
             Quiesce.qs_stats_get$descriptor(), Linker.Option.critical(false));
 
@@ -42,6 +43,8 @@ final class FfmDomain implements BackendDomain {
     /* Readers retired under a live owner and left to their Cleaner: they keep
      * gp_ctr's memory in use, so close() then leaves the domain's to ours. */
     final AtomicInteger deferredRecords = new AtomicInteger();
+    /* The native observer's id (FfmObserver), 0: none. Guarded by `this`. */
+    private long observerId;
     /* Java callbacks as native tokens; null until the first call(). */
     private volatile FfmCallbacks callbacks;
 
@@ -95,13 +98,13 @@ final class FfmDomain implements BackendDomain {
 
     @Override
     public void force() {
-        try {
-            FORCE.invokeExact(dom);
-        } catch (RuntimeException | Error e) {
-            throw e;
-        } catch (Throwable t) {
-            throw new AssertionError(t);
-        }
+        // Not critical: with an observer installed, qs_force upcalls (on_force).
+        Quiesce.qs_force(dom);
+    }
+
+    @Override
+    public synchronized void setObserver(GpObserver observer) {
+        observerId = FfmObserver.install(dom, observer, observerId);
     }
 
     @Override
