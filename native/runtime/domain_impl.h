@@ -169,6 +169,7 @@ struct qs_domain {
     _Atomic(struct qs_obs_node *) observer;
     struct qs_obs_node *observer_retired;
     uint32_t gp_readers_waited; /* sync_mutex: the running GP's first-scan count */
+    uint64_t gp_fqs_ns;         /* sync_mutex: when the running GP entered FQS */
 
     /* fork.c domains_lock */
     struct qs_domain *fork_prev;

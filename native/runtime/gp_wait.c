@@ -131,6 +131,7 @@ static void wait_for_readers(qs_domain *dom, int expedited)
             stat_add(&dom->st.polls, 1);
             break;
         case QS_GP_ACT_FORCE:
+            dom->gp_fqs_ns = now_ns(); /* the GP record's fqs_ns */
             stat_add(&dom->st.gps_fqs, 1);
             stat_add(&dom->st.fqs_by_cause[dom->gp.cause], 1);
             for (qs_link *l = dom->to_check.next; l != &dom->to_check; l = l->next) {

@@ -162,6 +162,7 @@ static const field_row gp_record_fields[] = {
     FIELD(qs_gp_record, polls),
     FIELD(qs_gp_record, notifier_calls),
     FIELD(qs_gp_record, reserved),
+    FIELD(qs_gp_record, fqs_ns),
 };
 
 static const field_row batch_record_fields[] = {

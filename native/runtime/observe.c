@@ -94,6 +94,7 @@ int qs_rt_gp_fill(qs_domain *dom, qs_gp_record *rec, uint64_t t0, uint64_t t1, i
         rec->fqs = rec->cause != QS_FQS_NONE;
         rec->polls = dom->gp.polls;
         rec->readers_waited = dom->gp_readers_waited;
+        rec->fqs_ns = rec->fqs ? dom->gp_fqs_ns : 0;
     }
     rec->expedited = expedited || rec->cause == QS_FQS_EXPEDITED;
     /* Notifiers fire only on the GP writer's thread, under sync_mutex,

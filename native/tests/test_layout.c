@@ -118,6 +118,7 @@ int main(void)
     EXPECT_FIELD(qs_gp_record, duration_ns);
     EXPECT_FIELD(qs_gp_record, readers_waited);
     EXPECT_FIELD(qs_gp_record, notifier_calls);
+    EXPECT_FIELD(qs_gp_record, fqs_ns);
     EXPECT_SIZE(qs_batch_record);
     EXPECT_FIELD(qs_batch_record, count);
     EXPECT_FIELD(qs_batch_record, duration_ns);

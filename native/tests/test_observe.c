@@ -167,6 +167,7 @@ static void test_sync_no_reader(void)
         CHECK_EQ(gps[i].expedited, 1);
         CHECK_EQ(gps[i].fqs, 0);
         CHECK_EQ(gps[i].cause, QS_FQS_NONE);
+        CHECK_EQ(gps[i].fqs_ns, 0);
         CHECK_EQ(gps[i].readers_waited, 0);
         CHECK_EQ(gps[i].notifier_calls, 0);
         CHECK(gps[i].start_ns > 0);
@@ -200,6 +201,8 @@ static void test_fqs_expedited_parked(void)
     CHECK_EQ(gps[0].policy, QS_POLICY_FQS);
     CHECK_EQ(gps[0].fqs, 1);
     CHECK_EQ(gps[0].cause, QS_FQS_EXPEDITED);
+    CHECK(gps[0].fqs_ns >= gps[0].start_ns);
+    CHECK(gps[0].fqs_ns <= gps[0].start_ns + gps[0].duration_ns);
     CHECK_EQ(gps[0].expedited, 1);
     CHECK_EQ(gps[0].readers_waited, 1);
     CHECK_EQ(gps[0].notifier_calls, 1); /* the FQS entry kicked the reader once */
@@ -243,6 +246,7 @@ static void test_fqs_force_parked(void)
     /* The first GP is the worker's for the three callbacks. */
     CHECK_EQ(gps[0].fqs, 1);
     CHECK_EQ(gps[0].cause, QS_FQS_FORCE);
+    CHECK(gps[0].fqs_ns > gps[0].start_ns); /* forced ~20 ms after the start */
     CHECK_EQ(gps[0].expedited, 0);
     CHECK_EQ(gps[0].readers_waited, 1);
     CHECK_EQ(gps[0].notifier_calls, 1);
@@ -279,6 +283,7 @@ static void test_legacy_parked(void)
     CHECK_EQ(log_gps(), 1);
     CHECK_EQ(gps[0].policy, QS_POLICY_LEGACY);
     CHECK_EQ(gps[0].fqs, 0);
+    CHECK_EQ(gps[0].fqs_ns, 0);
     CHECK_EQ(gps[0].cause, QS_FQS_NONE);
     CHECK_EQ(gps[0].expedited, 1);
     CHECK_EQ(gps[0].readers_waited, 1);

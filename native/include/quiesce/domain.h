@@ -236,6 +236,7 @@ typedef struct qs_gp_record {
     uint32_t polls;           /* poll periods it slept (normal state) */
     uint32_t notifier_calls;  /* force notifiers it fired */
     uint32_t reserved;
+    uint64_t fqs_ns;          /* CLOCK_MONOTONIC when it entered FQS (0 unless fqs) */
 } qs_gp_record;
 
 /* One batch of callbacks the worker ran after a grace period. */
