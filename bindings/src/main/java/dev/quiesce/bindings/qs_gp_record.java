@@ -26,6 +26,7 @@ import static java.lang.foreign.MemoryLayout.PathElement.*;
  *     uint32_t polls;
  *     uint32_t notifier_calls;
  *     uint32_t reserved;
+ *     uint64_t fqs_ns;
  * }
  * }
  */
@@ -46,7 +47,8 @@ public class qs_gp_record {
         Quiesce.C_INT.withName("expedited"),
         Quiesce.C_INT.withName("polls"),
         Quiesce.C_INT.withName("notifier_calls"),
-        Quiesce.C_INT.withName("reserved")
+        Quiesce.C_INT.withName("reserved"),
+        Quiesce.C_LONG.withName("fqs_ns")
     ).withName("qs_gp_record");
 
     /**
@@ -538,6 +540,50 @@ public class qs_gp_record {
      */
     public static void reserved(MemorySegment struct, int fieldValue) {
         struct.set(reserved$LAYOUT, reserved$OFFSET, fieldValue);
+    }
+
+    private static final OfLong fqs_ns$LAYOUT = (OfLong)$LAYOUT.select(groupElement("fqs_ns"));
+
+    /**
+     * Layout for field:
+     * {@snippet lang=c :
+     * uint64_t fqs_ns
+     * }
+     */
+    public static final OfLong fqs_ns$layout() {
+        return fqs_ns$LAYOUT;
+    }
+
+    private static final long fqs_ns$OFFSET = $LAYOUT.byteOffset(groupElement("fqs_ns"));
+
+    /**
+     * Offset for field:
+     * {@snippet lang=c :
+     * uint64_t fqs_ns
+     * }
+     */
+    public static final long fqs_ns$offset() {
+        return fqs_ns$OFFSET;
+    }
+
+    /**
+     * Getter for field:
+     * {@snippet lang=c :
+     * uint64_t fqs_ns
+     * }
+     */
+    public static long fqs_ns(MemorySegment struct) {
+        return struct.get(fqs_ns$LAYOUT, fqs_ns$OFFSET);
+    }
+
+    /**
+     * Setter for field:
+     * {@snippet lang=c :
+     * uint64_t fqs_ns
+     * }
+     */
+    public static void fqs_ns(MemorySegment struct, long fieldValue) {
+        struct.set(fqs_ns$LAYOUT, fqs_ns$OFFSET, fieldValue);
     }
 
     /**
