@@ -32,6 +32,7 @@ module dev.quiesce {
     exports dev.quiesce;
     exports dev.quiesce.spi;
     exports dev.quiesce.jfr;
+    exports dev.quiesce.trace;
 
     // The Java engine machines, which the pure-Java backend runs: the twin
     // (quiesce-twin) drives them step by step against the C engine.

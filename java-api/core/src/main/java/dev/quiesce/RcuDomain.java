@@ -180,7 +180,7 @@ public final class RcuDomain implements AutoCloseable {
         this.callbacks = new Callbacks(b.handler);
         this.impl = backend.open(config);
         // JFR events (dev.quiesce.jfr) while a recording runs; writer side only.
-        JfrBridge.attach(impl, "RcuDomain[" + kind.id() + "]", config.policy().name());
+        JfrBridge.attach(this, impl, "RcuDomain[" + kind.id() + "]", config.policy().name());
         this.registry = new ReaderRegistry(this, impl);
         this.slots = registry.slots;
         this.local = registry.local;

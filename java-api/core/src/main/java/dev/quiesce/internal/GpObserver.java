@@ -22,17 +22,19 @@ public interface GpObserver {
      * @param expedited whether a direct synchronize() waited for it
      * @param polls poll periods it slept
      * @param notifierCalls force notifiers it fired
+     * @param fqsNanos when it entered FQS (same clock as {@code startNanos}; 0 unless {@code fqs})
      */
     void gracePeriodEnded(long number, long startNanos, long durationNanos, int policy, boolean fqs,
-            int cause, int readersWaited, boolean expedited, int polls, int notifierCalls);
+            int cause, int readersWaited, boolean expedited, int polls, int notifierCalls, long fqsNanos);
 
     /**
      * The worker ran a batch of callbacks ({@code qs_batch_record}).
      *
      * @param count callbacks in the batch
+     * @param startNanos when the first one began
      * @param durationNanos from the first one's start to the last one's end, ns
      */
-    void batchEnded(int count, long durationNanos);
+    void batchEnded(int count, long startNanos, long durationNanos);
 
     /** {@code force()} was called on the domain. */
     void forced();

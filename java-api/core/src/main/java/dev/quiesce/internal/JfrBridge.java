@@ -36,9 +36,10 @@ import jdk.jfr.RecordingState;
 public final class JfrBridge {
 
     private static final AtomicLong IDS = new AtomicLong();
-    /* Domains that can be observed, with their observers; weak: a domain
-     * that is garbage needs no uninstall. Guarded by itself. */
-    private static final Map<GpObserver.Observable, Emitter> DOMAINS = new WeakHashMap<>();
+    /* Domains that can be observed (by their RcuDomain), with their hubs
+     * and JFR emitters; weak: a domain that is garbage needs no uninstall.
+     * Guarded by itself. */
+    private static final Map<Object, Entry> DOMAINS = new WeakHashMap<>();
     /* Recordings seen RUNNING and not yet stopped. */
     private static final Set<Recording> RUNNING = ConcurrentHashMap.newKeySet();
     private static volatile boolean observing;
@@ -76,24 +77,55 @@ public final class JfrBridge {
         }
     }
 
+    /* A registered domain. */
+    private record Entry(ObserverHub hub, Emitter emitter) {
+    }
+
     /**
-     * Registers a backend domain: observed from now on while a recording runs.
-     * No effect if the backend cannot report events or JFR is missing.
+     * Registers a domain: observed from now on while a recording runs (and
+     * by {@linkplain #hub trace recorders}). No effect if the backend cannot
+     * report events.
      *
+     * @param domain the facade's domain (the key for {@link #hub})
      * @param impl the backend domain
      * @param label the domain's name in the events
      * @param policyName the policy's name in the events
      */
-    public static void attach(Object impl, String label, String policyName) {
-        if (!AVAILABLE || !(impl instanceof GpObserver.Observable o)) {
+    public static void attach(Object domain, Object impl, String label, String policyName) {
+        if (!(impl instanceof GpObserver.Observable o)) {
             return;
         }
-        Emitter e = new Emitter(label + "#" + IDS.incrementAndGet(), policyName);
+        Entry en = new Entry(new ObserverHub(o), new Emitter(label + "#" + IDS.incrementAndGet(), policyName));
         synchronized (DOMAINS) {
-            DOMAINS.put(o, e);
-            if (observing) {
-                install(o, e);
+            DOMAINS.put(domain, en);
+            if (AVAILABLE && observing) {
+                install(domain, en.hub(), en.emitter());
             }
+        }
+    }
+
+    /**
+     * {@return the observer hub of a domain registered with {@link #attach},
+     * or null (its backend reports no events)}
+     *
+     * @param domain the facade's domain
+     */
+    public static ObserverHub hub(Object domain) {
+        synchronized (DOMAINS) {
+            Entry en = DOMAINS.get(domain);
+            return en != null ? en.hub() : null;
+        }
+    }
+
+    /**
+     * {@return the label the domain's JFR events carry, or null}
+     *
+     * @param domain the facade's domain
+     */
+    public static String label(Object domain) {
+        synchronized (DOMAINS) {
+            Entry en = DOMAINS.get(domain);
+            return en != null ? en.emitter().label : null;
         }
     }
 
@@ -132,20 +164,20 @@ public final class JfrBridge {
                 return;
             }
             observing = want;
-            List<Map.Entry<GpObserver.Observable, Emitter>> all = new ArrayList<>(DOMAINS.entrySet());
-            for (Map.Entry<GpObserver.Observable, Emitter> en : all) {
+            List<Map.Entry<Object, Entry>> all = new ArrayList<>(DOMAINS.entrySet());
+            for (Map.Entry<Object, Entry> en : all) {
                 if (want) {
-                    install(en.getKey(), en.getValue());
+                    install(en.getKey(), en.getValue().hub(), en.getValue().emitter());
                 } else {
-                    install(en.getKey(), null);
+                    en.getValue().hub().remove(en.getValue().emitter());
                 }
             }
         }
     }
 
-    private static void install(GpObserver.Observable o, GpObserver e) {
+    private static void install(Object o, ObserverHub hub, GpObserver e) {
         try {
-            o.setObserver(e);
+            hub.add(e);
         } catch (IllegalStateException closed) {
             // The domain was closed meanwhile: nothing to observe.
             synchronized (DOMAINS) {
@@ -172,7 +204,7 @@ public final class JfrBridge {
 
         @Override
         public void gracePeriodEnded(long number, long startNanos, long durationNanos, int policy, boolean fqs,
-                int cause, int readersWaited, boolean expedited, int polls, int notifierCalls) {
+                int cause, int readersWaited, boolean expedited, int polls, int notifierCalls, long fqsNanos) {
             GracePeriodEvent ev = new GracePeriodEvent();
             if (!ev.shouldCommit()) {
                 return;
@@ -191,7 +223,7 @@ public final class JfrBridge {
         }
 
         @Override
-        public void batchEnded(int count, long durationNanos) {
+        public void batchEnded(int count, long startNanos, long durationNanos) {
             CallbackBatchEvent ev = new CallbackBatchEvent();
             if (!ev.shouldCommit()) {
                 return;

@@ -167,6 +167,8 @@ public final class PureDomain implements AutoCloseable {
     private volatile GpObserver observer;
     /* syncLock: the running GP's first-scan count of blocking readers. */
     private int gpReadersWaited;
+    /* syncLock: when the running GP entered FQS. */
+    private long gpFqsNanos;
 
     /**
      * A domain with {@code params}. Mirrors {@code qs_domain_new}. Starts no thread.
@@ -436,6 +438,7 @@ public final class PureDomain implements AutoCloseable {
                     polls.incrementAndGet();
                     break;
                 case FORCE:
+                    gpFqsNanos = System.nanoTime();
                     gpsFqs.incrementAndGet();
                     fqsByCause.incrementAndGet(gp.cause().value());
                     for (PureReader r : toCheck) {
@@ -474,6 +477,7 @@ public final class PureDomain implements AutoCloseable {
         FqsCause cause = FqsCause.NONE;
         int readersWaited = 0;
         int gpPolls = 0;
+        long fqsAt = 0;
         syncLock.lock();
         try {
             /* W1: the caller's earlier stores (unpublishing what it will
@@ -493,6 +497,7 @@ public final class PureDomain implements AutoCloseable {
                     cause = gp.cause();
                     readersWaited = gpReadersWaited;
                     gpPolls = gp.polls();
+                    fqsAt = gpFqsNanos;
                 }
                 t1 = System.nanoTime();
                 recordLatency(t1 - t0);
@@ -509,7 +514,8 @@ public final class PureDomain implements AutoCloseable {
             /* After the locks, before the GP counts as completed (as in C).
              * gpStarted is ours to read: only the gpRunning thread writes it. */
             o.gracePeriodEnded(gpStarted, t0, t1 - t0, params.policy().value(), cause != FqsCause.NONE,
-                    cause.value(), readersWaited, expedited || cause == FqsCause.EXPEDITED, gpPolls, (int) notes);
+                    cause.value(), readersWaited, expedited || cause == FqsCause.EXPEDITED, gpPolls, (int) notes,
+                    cause != FqsCause.NONE ? fqsAt : 0);
         }
     }
 
@@ -635,7 +641,7 @@ public final class PureDomain implements AutoCloseable {
                 }
             }
             if (bo != null && w.batch() > 0) {
-                bo.batchEnded(w.batch(), System.nanoTime() - b0);
+                bo.batchEnded(w.batch(), b0, System.nanoTime() - b0);
             }
             w.batchDone();
         }

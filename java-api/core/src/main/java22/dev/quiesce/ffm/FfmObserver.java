@@ -21,7 +21,7 @@ import java.util.concurrent.atomic.AtomicLong;
  * that may call them), and the observer of each domain found by the opaque
  * id the library hands back.
  */
-final class FfmObserver {
+public final class FfmObserver {
 
     /* opaque id -> observer. An id stays mapped after uninstall until the
      * next install replaces it: calls already under way may still come. */
@@ -33,6 +33,23 @@ final class FfmObserver {
     private static final MemorySegment FORCE_STUB = qs_force_fn.allocate(FfmObserver::onForce, Arena.global());
 
     private FfmObserver() {
+    }
+
+    /**
+     * {@return an observable view of a raw {@code qs_domain} (for the
+     * emulator's machines, whose domains are not {@code FfmDomain}s)}
+     *
+     * @param dom the domain; must outlive every install and uninstall
+     */
+    public static GpObserver.Observable of(MemorySegment dom) {
+        return new GpObserver.Observable() {
+            private long id;
+
+            @Override
+            public synchronized void setObserver(GpObserver observer) {
+                id = install(dom, observer, id);
+            }
+        };
     }
 
     /**
@@ -74,7 +91,7 @@ final class FfmObserver {
                 o.gracePeriodEnded(qs_gp_record.number(r), qs_gp_record.start_ns(r), qs_gp_record.duration_ns(r),
                         qs_gp_record.policy(r), qs_gp_record.fqs(r) != 0, qs_gp_record.cause(r),
                         qs_gp_record.readers_waited(r), qs_gp_record.expedited(r) != 0, qs_gp_record.polls(r),
-                        qs_gp_record.notifier_calls(r));
+                        qs_gp_record.notifier_calls(r), qs_gp_record.fqs_ns(r));
             }
         } catch (Throwable t) {
             FfmUpcalls.lastResort("GP observer", t);
@@ -86,7 +103,7 @@ final class FfmObserver {
             GpObserver o = OBSERVERS.get(opaque.address());
             if (o != null) {
                 MemorySegment r = rec.reinterpret(qs_batch_record.sizeof());
-                o.batchEnded(qs_batch_record.count(r), qs_batch_record.duration_ns(r));
+                o.batchEnded(qs_batch_record.count(r), qs_batch_record.start_ns(r), qs_batch_record.duration_ns(r));
             }
         } catch (Throwable t) {
             FfmUpcalls.lastResort("batch observer", t);

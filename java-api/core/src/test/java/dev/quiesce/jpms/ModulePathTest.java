@@ -51,7 +51,7 @@ class ModulePathTest {
     static final String API_PROPERTY = "qs.test.api.module";
 
     /** Packages a user of the library needs. */
-    private static final Set<String> EXPORTED = Set.of("dev.quiesce", "dev.quiesce.spi", "dev.quiesce.jfr");
+    private static final Set<String> EXPORTED = Set.of("dev.quiesce", "dev.quiesce.spi", "dev.quiesce.jfr", "dev.quiesce.trace");
     /** Packages only the other quiesce modules need, exported to them alone. */
     private static final Map<String, Set<String>> EXPORTED_TO = Map.of(
             "dev.quiesce.engine", Set.of("dev.quiesce.twin"),
