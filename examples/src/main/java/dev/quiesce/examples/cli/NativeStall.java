@@ -1,11 +1,13 @@
 package dev.quiesce.examples.cli;
 
+import dev.quiesce.Registration;
 import dev.quiesce.Stats;
 import dev.quiesce.emu.GpuCommand;
 import dev.quiesce.emu.GpuConfig;
 import dev.quiesce.emu.GpuDevice;
 import dev.quiesce.emu.Machine;
 import dev.quiesce.emu.Response;
+import java.util.Map;
 import java.util.Random;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.TimeUnit;
@@ -28,6 +30,9 @@ final class NativeStall extends StallRunner {
             GpuDevice gpu = m.gpu();
             gpu.execute(GpuCommand.createBlob(1).hostMemory().mappable().size(s.blobSize()).build()).requireOk();
             m.start();
+            Registration traced = trace != null ? m.trace(trace, mode.label) : null;
+            VcpuSampler sampler = trace != null ? new VcpuSampler(m, trace, mode.label) : null;
+            int unmapTrack = trace != null ? trace.track(mode.label + " unmaps") : 0;
             Stats r0 = m.rcuStats();
             long k0 = m.machineStats().total().kicks();
             Random rnd = new Random(s.seed());
@@ -41,6 +46,7 @@ final class NativeStall extends StallRunner {
                     m.drain(); // busy vCPUs under LEGACY: only a drain gets the map's GP through
                 }
                 pause(rnd);
+                long submitted = System.nanoTime();
                 CompletableFuture<Response> unmap = gpu.submit(GpuCommand.unmapBlob(1));
                 Response r;
                 try {
@@ -52,10 +58,20 @@ final class NativeStall extends StallRunner {
                     r = unmap.get(60, TimeUnit.SECONDS);
                 }
                 r.requireOk();
+                if (trace != null) {
+                    trace.span(unmapTrack, "unmap", "unmap", submitted, submitted + r.latencyNanos(),
+                            Map.of("i", i, "stalled", r.latencyNanos() >= s.stallTimeout().toNanos()));
+                }
                 record(h, lat, i, r.latencyNanos());
                 tick(progress, mode, i + 1, s.unmaps(), r.latencyNanos());
             }
             double seconds = (System.nanoTime() - t0) / 1e9;
+            if (sampler != null) {
+                sampler.close();
+            }
+            if (traced != null) {
+                traced.close();
+            }
             Stats r1 = m.rcuStats();
             long kicks = m.machineStats().total().kicks() - k0;
             return new StallResult(mode, lat, h, r1.gps() - r0.gps(), r1.gpsFqs() - r0.gpsFqs(),

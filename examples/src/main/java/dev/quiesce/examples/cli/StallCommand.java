@@ -2,6 +2,7 @@ package dev.quiesce.examples.cli;
 
 import dev.quiesce.Backend;
 import dev.quiesce.spi.DomainConfig;
+import dev.quiesce.trace.TraceRecorder;
 import java.io.PrintWriter;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -81,6 +82,12 @@ final class StallCommand implements Callable<Integer> {
                     + " (a worker woken on busy CPUs then waits up to a tick for one) (default: ${DEFAULT-VALUE})")
     int workerSliceMicros;
 
+    @Option(names = "--trace", paramLabel = "FILE",
+            description = "also write a Chrome Trace Event / Perfetto JSON trace of every mode: grace periods,"
+                    + " FQS entries with their cause, force() kicks, unmap request to completion, vCPU read"
+                    + " sections (sampled on the native emulator); open it in https://ui.perfetto.dev")
+    Path trace;
+
     @Option(names = "--seed", paramLabel = "S", defaultValue = "1", description = "seed of the random waits (default: ${DEFAULT-VALUE})")
     long seed;
 
@@ -111,6 +118,9 @@ final class StallCommand implements Callable<Integer> {
                 + " call worker slice %s%n%n", runner.description(),
                 workerSliceMicros == 0 ? "kernel default" : workerSliceMicros + " us");
         o.flush();
+        if (trace != null) {
+            runner.trace = TraceRecorder.create();
+        }
         Progress progress = new Progress(e);
         List<StallResult> results = new ArrayList<>();
         for (StallMode mode : todo) {
@@ -141,6 +151,16 @@ final class StallCommand implements Callable<Integer> {
             o.println("  unmap p99 inside the device (C clock): " + String.join(", ", parts));
         }
         summary(o, results);
+        if (runner.trace != null) {
+            Path parent = trace.toAbsolutePath().getParent();
+            if (parent != null) {
+                Files.createDirectories(parent);
+            }
+            runner.trace.write(trace);
+            o.printf(Locale.ROOT, "%n  trace: %s (%d events%s; open in https://ui.perfetto.dev or chrome://tracing)%n",
+                    trace, runner.trace.eventCount(),
+                    runner.trace.dropped() > 0 ? ", " + runner.trace.dropped() + " dropped" : "");
+        }
         if (!out.toString().equals("none")) {
             String title = "virtio-gpu blob unmap latency: RCU reclamation with " + vcpus + " busy vCPU"
                     + (vcpus == 1 ? "" : "s");

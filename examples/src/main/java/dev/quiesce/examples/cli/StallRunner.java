@@ -1,5 +1,7 @@
 package dev.quiesce.examples.cli;
 
+import dev.quiesce.trace.TraceRecorder;
+
 import java.util.Locale;
 import java.util.Random;
 import java.util.concurrent.locks.LockSupport;
@@ -12,6 +14,9 @@ import org.HdrHistogram.Histogram;
  * unmap, and record how long the unmap took to be answered.
  */
 abstract class StallRunner {
+
+    /** Where --trace records (GP spans, FQS entries, forces, unmaps, vCPU sections); null: no trace. */
+    TraceRecorder trace;
 
     /** Runs one mode. */
     abstract StallResult run(StallMode mode, StallSettings s, Progress progress) throws Exception;

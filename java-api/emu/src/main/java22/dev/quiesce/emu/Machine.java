@@ -4,7 +4,12 @@ import dev.quiesce.ErrorCode;
 import dev.quiesce.Policy;
 import dev.quiesce.Stats;
 import dev.quiesce.bindings.Quiesce;
+import dev.quiesce.Registration;
 import dev.quiesce.ffm.FfmBackend;
+import dev.quiesce.ffm.FfmObserver;
+import dev.quiesce.internal.GpObserver;
+import dev.quiesce.internal.ObserverHub;
+import dev.quiesce.trace.TraceRecorder;
 import dev.quiesce.spi.DomainConfig;
 import dev.quiesce.bindings.qs_machine_config;
 import dev.quiesce.bindings.qs_machine_stats;
@@ -67,6 +72,8 @@ public final class Machine implements AutoCloseable {
     private final Workload workload;
     private final Policy policy;
     private final ReentrantReadWriteLock life = new ReentrantReadWriteLock();
+    /* The domain's observers (trace recorders); created on first use, under `this`. */
+    private ObserverHub hub;
     /* OPEN until close() frees the native objects; written under life's write lock. */
     private Lifecycle state = Lifecycle.OPEN;
 
@@ -667,6 +674,62 @@ public final class Machine implements AutoCloseable {
         } finally {
             life.readLock().unlock();
         }
+    }
+
+    /**
+     * Records this machine's RCU domain into a trace: every grace period (a
+     * span, with its FQS entry and cause), force() call and callback batch,
+     * on tracks named after {@code name}, until the returned registration
+     * is closed (or the machine is).
+     *
+     * @param trace the recorder
+     * @param name the prefix of the tracks' names
+     * @return the registration; {@code close()} stops recording
+     * @throws IllegalStateException if the machine is closed
+     */
+    public Registration trace(TraceRecorder trace, String name) {
+        Objects.requireNonNull(trace, "trace");
+        Objects.requireNonNull(name, "name");
+        GpObserver o = new GpObserver() {
+            @Override
+            public void gracePeriodEnded(long number, long startNanos, long durationNanos, int pol, boolean fqs,
+                    int cause, int readersWaited, boolean expedited, int polls, int notifierCalls, long fqsNanos) {
+                trace.gracePeriod(name, number, startNanos, durationNanos, Policy.ofNative(pol).name(),
+                        fqs ? GpObserver.causeName(cause) : null, fqsNanos, readersWaited, expedited,
+                        notifierCalls);
+            }
+
+            @Override
+            public void batchEnded(int count, long startNanos, long durationNanos) {
+                trace.callbackBatch(name, count, startNanos, durationNanos);
+            }
+
+            @Override
+            public void forced() {
+                trace.force(name, System.nanoTime());
+            }
+        };
+        ObserverHub h = call(() -> {
+            synchronized (this) {
+                if (hub == null) {
+                    hub = new ObserverHub(FfmObserver.of(dom));
+                }
+                hub.add(o);
+                return hub;
+            }
+        });
+        return () -> {
+            // The domain is freed by close(): only remove while it lives
+            // (qs_domain_free releases the observer itself).
+            life.readLock().lock();
+            try {
+                if (state == Lifecycle.OPEN) {
+                    h.remove(o);
+                }
+            } finally {
+                life.readLock().unlock();
+            }
+        };
     }
 
     MemorySegment domainHandle() {
