@@ -144,6 +144,22 @@ void qs_gp_end(qs_gp *gp)
     gp->expedited = 0;
 }
 
+/* ------------------------------------------- GP numbers, polled GPs */
+
+qs_gp_state qs_gp_seq_snap(uint64_t started)
+{
+    return started + 1; /* unsigned: wraps modulo 2^64 */
+}
+
+int32_t qs_gp_seq_done(uint64_t completed, qs_gp_state cookie)
+{
+    /* The difference modulo 2^64, read as signed (see engine.h for the
+     * window); the conversion of an out-of-range value is
+     * implementation-defined in C11, two's complement on every target we
+     * build for. */
+    return (int64_t)(completed - cookie) >= 0;
+}
+
 /* ------------------------------------------------------- worker machine */
 
 int qs_worker_init(qs_worker *w, const qs_params *params)
@@ -168,9 +184,18 @@ static int32_t worker_start_gp(qs_worker *w, uint32_t pending)
 
 int32_t qs_worker_next(qs_worker *w, uint32_t pending)
 {
+    return qs_worker_decide(w, pending, 0);
+}
+
+int32_t qs_worker_decide(qs_worker *w, uint32_t pending, uint32_t gp_wanted)
+{
     switch (w->state) {
     case QS_WORKER_IDLE:
         if (pending == 0) {
+            if (gp_wanted) {
+                /* A polled GP was asked for: run one with no callbacks. */
+                return worker_start_gp(w, 0);
+            }
             return QS_WORKER_ACT_WAIT_WORK;
         }
         if (w->params.policy != QS_POLICY_LEGACY) {
@@ -182,7 +207,8 @@ int32_t qs_worker_next(qs_worker *w, uint32_t pending)
         w->prepolls = 0;
         /* fall through */
     case QS_WORKER_PREPOLL:
-        if (pending >= w->params.cb_threshold || w->prepolls >= w->params.poll_limit) {
+        if (gp_wanted || pending >= w->params.cb_threshold ||
+            w->prepolls >= w->params.poll_limit) {
             return worker_start_gp(w, pending);
         }
         return QS_WORKER_ACT_PREPOLL;

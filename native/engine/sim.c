@@ -25,7 +25,22 @@
  *   - a reader's slow-path unlock wakes a writer blocked on the GP event;
  *   - force() is answered by the end of a worker GP whose batch was taken
  *     after the force() (a synchronize() GP does not answer it): a force
- *     during a worker GP forces that GP and the next one.
+ *     during a worker GP forces that GP and the next one;
+ *   - GPs are numbered as they start (gp_start: gp_seq_started + 1) and
+ *     gp_finish sets gp_seq_completed to that number. START_POLL records
+ *     its cookie in gp_seq_wanted; the worker is told "a GP is wanted"
+ *     while that cookie is not done (qs_worker_decide). START_POLL wakes
+ *     only an idle worker (writer IDLE): a LEGACY pre-poll sleep is not
+ *     cut short (the runtime sleeps it uninterruptibly), and a busy writer
+ *     sees the request at its next worker decision;
+ *   - SYNC while the writer is busy only queues the synchronize(); the
+ *     runtime's caller also expedites the running GP, which is the
+ *     separate EXPEDITE event (so a trace says whether it happened before
+ *     that GP's next decision). EXPEDITE marks the GP expedited and, like
+ *     the runtime's wake_event, ends a normal-state poll sleep early (it
+ *     counts as a poll); a GP blocked on the GP event is not woken (the
+ *     runtime does not set gp_event), and under LEGACY the mark changes
+ *     nothing but qs_gp.expedited.
  */
 #include <errno.h>
 #include <stdlib.h>
@@ -80,6 +95,17 @@ void qs_sim_free(qs_sim *sim)
 void qs_sim_state_get(const qs_sim *sim, qs_sim_state *out)
 {
     *out = sim->s;
+}
+
+int qs_sim_set_gp_seq(qs_sim *sim, uint64_t base)
+{
+    if (sim->s.owner != QS_SIM_OWNER_NONE || sim->s.sync_pending) {
+        return -EBUSY;
+    }
+    sim->s.gp_seq_started = base;
+    sim->s.gp_seq_completed = base;
+    sim->s.gp_seq_wanted = base;
+    return 0;
 }
 
 /* ------------------------------------------------------------ callbacks */
@@ -147,6 +173,7 @@ static void gp_start(qs_sim *sim, int32_t owner)
 {
     int any = 0;
     sim->s.owner = owner;
+    sim->s.gp_seq_started++;
     for (int i = 0; i < QS_SIM_MAX_READERS; i++) {
         sim->s.readers[i].in_wait_list = sim->s.readers[i].registered;
         any |= sim->s.readers[i].registered;
@@ -157,12 +184,15 @@ static void gp_start(qs_sim *sim, int32_t owner)
         sim->s.gp_ctr += QS_GP_STEP;
         /* The runtime runs no wait_for_readers (so no qs_gp_begin) then. */
         qs_gp_begin(&sim->s.gp, owner == QS_SIM_OWNER_SYNC);
+    } else {
+        sim->s.stats.gps_no_readers++;
     }
 }
 
 static void gp_finish(qs_sim *sim, qs_sim_effects *eff)
 {
     qs_gp_end(&sim->s.gp);
+    sim->s.gp_seq_completed = sim->s.gp_seq_started;
     sim->s.stats.gps++;
     eff->gps_ended++;
     if (sim->s.owner == QS_SIM_OWNER_WORKER) {
@@ -230,6 +260,12 @@ static int32_t gp_pass(qs_sim *sim, qs_sim_effects *eff)
     return act;
 }
 
+/* 1 while a START_POLL cookie is not done: the worker must run a GP. */
+static uint32_t gp_wanted(const qs_sim_state *s)
+{
+    return !qs_gp_seq_done(s->gp_seq_completed, s->gp_seq_wanted);
+}
+
 /* Run the writer until it blocks. */
 static void writer_run(qs_sim *sim, qs_sim_effects *eff)
 {
@@ -256,7 +292,7 @@ static void writer_run(qs_sim *sim, qs_sim_effects *eff)
             gp_start(sim, QS_SIM_OWNER_SYNC);
             continue;
         }
-        int32_t wact = qs_worker_next(&s->worker, s->pending);
+        int32_t wact = qs_worker_decide(&s->worker, s->pending, gp_wanted(s));
         if (wact == QS_WORKER_ACT_RUN_GP) {
             gp_start(sim, QS_SIM_OWNER_WORKER);
             continue;
@@ -389,6 +425,32 @@ int qs_sim_step(qs_sim *sim, int32_t kind, int32_t arg, qs_sim_effects *out)
             s->sync_pending = 1;
         }
         break;
+    case QS_EV_EXPEDITE:
+        if (s->owner == QS_SIM_OWNER_NONE || s->gp.state == QS_GP_IDLE) {
+            rc = -EINVAL;
+            break;
+        }
+        qs_gp_expedite(&s->gp);
+        interrupt_poll(sim, &eff);
+        break;
+    case QS_EV_GET_STATE:
+        eff.cookie = qs_gp_seq_snap(s->gp_seq_started);
+        break;
+    case QS_EV_START_POLL: {
+        qs_gp_state c = qs_gp_seq_snap(s->gp_seq_started);
+        eff.cookie = c;
+        if (!qs_gp_seq_done(s->gp_seq_completed, c)) {
+            /* The later of the two cookies, wrap-safe; the cookie is the
+             * newest possible, so this is always c in practice. */
+            if ((int64_t)(c - s->gp_seq_wanted) > 0) {
+                s->gp_seq_wanted = c;
+            }
+            if (s->writer == QS_SIM_W_IDLE) {
+                writer_run(sim, &eff);
+            }
+        }
+        break;
+    }
     case QS_EV_POLL_ELAPSED:
         if (s->writer == QS_SIM_W_PREPOLL) {
             qs_worker_prepoll_done(&s->worker);

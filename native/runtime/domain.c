@@ -30,6 +30,7 @@ int qs_domain_config_init(qs_domain_config *cfg, int32_t policy)
     }
     cfg->use_membarrier = 1;
     cfg->worker_slice_us = QS_DEFAULT_WORKER_SLICE_US;
+    cfg->stall_timeout_ms = QS_DEFAULT_STALL_TIMEOUT_MS;
     return 0;
 }
 
@@ -43,6 +44,9 @@ static int config_check(const qs_domain_config *cfg)
     }
     if (cfg->worker_slice_us != 0 && (cfg->worker_slice_us < QS_WORKER_SLICE_MIN_US ||
                                       cfg->worker_slice_us > QS_WORKER_SLICE_MAX_US)) {
+        return -EINVAL;
+    }
+    if (cfg->stall_timeout_ms > QS_STALL_TIMEOUT_MAX_MS) {
         return -EINVAL;
     }
     return 0;
@@ -78,6 +82,7 @@ int qs_domain_new(const qs_domain_config *cfg, qs_domain **out)
     pthread_mutex_init(&dom->sync_mutex, NULL);
     pthread_mutex_init(&dom->registry_mutex, NULL);
     pthread_mutex_init(&dom->worker_mutex, NULL);
+    pthread_mutex_init(&dom->stall_mutex, NULL);
     link_init(&dom->registry);
     link_init(&dom->to_check);
     qs_gp_init(&dom->gp, &c.params);
@@ -151,6 +156,7 @@ int qs_domain_shutdown(qs_domain *dom)
     pthread_mutex_destroy(&dom->sync_mutex);
     pthread_mutex_destroy(&dom->registry_mutex);
     pthread_mutex_destroy(&dom->worker_mutex);
+    pthread_mutex_destroy(&dom->stall_mutex);
     dom->shut_down = 1;
     return 0;
 }
@@ -192,6 +198,8 @@ void qs_stats_get(qs_domain *dom, qs_stats *out)
     for (int i = 0; i < 64; i++) {
         out->gp_lat_hist[i] = stat_read(&c->gp_lat_hist[i]);
     }
+    out->gps_no_readers = stat_read(&c->gps_no_readers);
+    out->stalls = stat_read(&c->stalls);
     pthread_mutex_lock(&dom->registry_mutex);
     uint64_t slow = dom->slow_unlocks_gone;
     for (qs_link *l = dom->registry.next; l != &dom->registry; l = l->next) {
@@ -243,10 +251,12 @@ void qs_domain_fork_prepare(qs_domain *dom)
     pthread_mutex_lock(&dom->gp_lock);
     pthread_mutex_lock(&dom->registry_mutex);
     pthread_mutex_lock(&dom->worker_mutex);
+    pthread_mutex_lock(&dom->stall_mutex); /* a leaf: see domain_impl.h */
 }
 
 void qs_domain_fork_parent(qs_domain *dom)
 {
+    pthread_mutex_unlock(&dom->stall_mutex);
     pthread_mutex_unlock(&dom->worker_mutex);
     pthread_mutex_unlock(&dom->registry_mutex);
     pthread_mutex_unlock(&dom->gp_lock);
@@ -267,9 +277,11 @@ void qs_domain_fork_child(qs_domain *dom)
         }
     }
     /* GP sharing: a vanished thread may have been between claiming a GP
-     * and running it; nobody here waits for that one. */
+     * and running it; nobody here waits for that one. It is not marked
+     * completed (it never ran): a cookie naming it is done only after the
+     * next GP, which is numbered one past it. Requests in gp_wanted carry
+     * over; the next call(), drain() or start_poll starts a worker. */
     dom->gp_running = 0;
-    dom->gp_completed = dom->gp_started;
     dom->expedite_waiters = 0;
     pthread_cond_init(&dom->gp_cond, NULL);
     /* Waiter flags in the event words name threads that are gone. */

@@ -52,7 +52,20 @@ typedef struct qs_reader_rt {
     pthread_t owner;                       /* the registering thread */
     qs_notifier *notifiers;                /* force notifiers, newest first */
     atomic_int retired;                    /* qs_reader_retire ran: unlinked, memory kept */
+    int64_t tid;                           /* owner's kernel thread id (set once) */
+    /* Stall reports (stall.c); the GP writer's, under registry_mutex: */
+    uint64_t sec_ctr;                      /* ctr of the section last seen blocking a GP */
+    uint64_t sec_seen_ns;                  /* when a GP first saw that section blocking */
+    uint32_t gp_kicks;                     /* notifier calls during the current GP */
 } qs_reader_rt;
+
+/* A GP's stall watch (stall.c), on the writer's stack. */
+typedef struct qs_stall_watch {
+    uint64_t gp;          /* the GP's number */
+    uint64_t t0;          /* CLOCK_MONOTONIC ns at the gp_ctr advance */
+    uint64_t timeout_ns;  /* 0: off */
+    uint32_t reported;    /* reports made for this GP (0..2) */
+} qs_stall_watch;
 
 /* Counters. Every field is updated with relaxed atomic adds (or stores by
  * the single writer) and read one by one by qs_stats_get; a snapshot is
@@ -70,6 +83,8 @@ typedef struct qs_stats_counters {
     _Atomic uint64_t gp_lat_max_ns;
     _Atomic uint64_t gp_lat_sum_ns;
     _Atomic uint64_t gp_lat_hist[64];
+    _Atomic uint64_t gps_no_readers;
+    _Atomic uint64_t stalls;
 } qs_stats_counters;
 
 enum qs_worker_run {
@@ -91,6 +106,7 @@ struct qs_domain {
      * Mutexes. Nesting order, outermost first:
      *     fork.c domains_lock -> sync_mutex -> gp_lock -> registry_mutex
      *                                                  -> worker_mutex
+ *                                                  -> stall_mutex
      * In normal operation at most sync_mutex + registry_mutex are held
      * together (by the GP writer); gp_lock and worker_mutex are leaves,
      * and only the fork handlers take all of them, in this order.
@@ -100,11 +116,17 @@ struct qs_domain {
      */
     pthread_mutex_t sync_mutex;     /* held while a GP executes; gp */
     pthread_mutex_t gp_lock;        /* GP sharing: gp_started, gp_completed,
-                                       gp_running, expedite_waiters */
+                                       gp_running, expedite_waiters,
+                                       gp_wanted */
     pthread_cond_t gp_cond;         /* with gp_lock: a GP completed */
     pthread_mutex_t registry_mutex; /* registry, to_check, nreaders, notifier
                                        lists, slow_unlocks_gone */
     pthread_mutex_t worker_mutex;   /* worker_state, worker_thread */
+    pthread_mutex_t stall_mutex;    /* stall_fn, stall_opaque; held while the
+                                       handler runs (a leaf: the writer takes
+                                       it after dropping registry_mutex) */
+    qs_stall_handler stall_fn;      /* NULL: the default printer */
+    void *stall_opaque;
 
     /* registry_mutex */
     qs_link registry;       /* every registered reader (qs_reader_rt.reg) */
@@ -115,9 +137,12 @@ struct qs_domain {
     /* sync_mutex */
     qs_gp gp;               /* the writer machine (engine/gp.c) */
 
-    /* gp_lock */
-    uint64_t gp_started;    /* GPs claimed so far (numbered from 1) */
+    /* gp_lock. GP numbers wrap modulo 2^64: compare them only with
+     * qs_gp_seq_done (engine/gp.c). */
+    uint64_t gp_started;    /* number of the last GP claimed (from 1) */
     uint64_t gp_completed;  /* number of the last GP completed */
+    uint64_t gp_wanted;     /* latest qs_start_poll cookie: the worker runs
+                               a GP while it is not done */
     int gp_running;         /* a claimed GP has not completed yet */
     uint32_t expedite_waiters; /* expedited callers waiting for a GP */
 
@@ -258,6 +283,17 @@ QS_INTERNAL void qs_rt_notify_reader(qs_domain *dom, qs_reader_rt *rt);
 /* gp_wait.c. Wait for a full GP that starts after this call, sharing GPs
  * with concurrent callers. */
 QS_INTERNAL void qs_rt_gp_run(qs_domain *dom, int expedited);
+/* gp_wait.c. 1 while a qs_start_poll cookie is not done (takes gp_lock). */
+QS_INTERNAL int qs_rt_gp_wanted(qs_domain *dom);
+
+/* stall.c. Start watching a GP whose gp_ctr advanced at t0 (ns). */
+QS_INTERNAL void qs_rt_stall_begin(qs_domain *dom, qs_stall_watch *w, uint64_t gp, uint64_t t0);
+/* stall.c. Before the writer sleeps or blocks, with registry_mutex held
+ * and to_check holding the readers that still block the GP: report if a
+ * deadline passed (dropping and retaking registry_mutex around the
+ * handler). Returns the ns until the next deadline, 0 if none is left
+ * (off, or both reports made). */
+QS_INTERNAL uint64_t qs_rt_stall_check(qs_domain *dom, qs_stall_watch *w);
 
 /* worker.c. The domain whose worker runs on this thread (NULL elsewhere). */
 extern QS_INTERNAL _Thread_local qs_domain *qs_rt_worker_dom;

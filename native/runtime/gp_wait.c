@@ -7,6 +7,8 @@
  * A and B) is written there. The writer-side barriers below are W1 and W2.
  */
 #define _GNU_SOURCE
+#include <stdio.h>
+
 #include "domain_impl.h"
 #include "membarrier.h"
 
@@ -31,7 +33,7 @@ static void writer_barrier(qs_domain *dom)
  * section that began before it. Called with sync_mutex and registry_mutex
  * held; drops and retakes registry_mutex while it sleeps or blocks.
  */
-static void wait_for_readers(qs_domain *dom, int expedited)
+static void wait_for_readers(qs_domain *dom, int expedited, uint64_t gp_no)
 {
     const uint64_t gp_ctr = atomic_load_explicit(QS_ATOMIC_U64(&dom->gp_ctr),
                                                  memory_order_relaxed);
@@ -39,9 +41,14 @@ static void wait_for_readers(qs_domain *dom, int expedited)
         qs_reader_rt *rt = READER_OF_REG(l);
         link_add_tail(&dom->to_check, &rt->chk);
         rt->in_check = 1;
+        rt->gp_kicks = 0;
     }
     qs_gp_begin(&dom->gp, expedited);
     unsigned scanned = 0; /* observer: which scan is the first */
+    /* Stall watch: one clock read per GP, after the gp_ctr advance (every
+     * section this GP waits for began before it). None when off. */
+    qs_stall_watch stall;
+    qs_rt_stall_begin(dom, &stall, gp_no, dom->cfg.stall_timeout_ms ? now_ns() : 0);
 
     for (;;) {
         /* Reset before the inputs are read below: a force() or drain()
@@ -101,6 +108,11 @@ static void wait_for_readers(qs_domain *dom, int expedited)
                 }
             } else {
                 in.remaining++;
+                if (rt->sec_ctr != ctr) {
+                    /* First GP to see this section block it (stall.c). */
+                    rt->sec_ctr = ctr;
+                    rt->sec_seen_ns = stall.t0;
+                }
                 if (kick) {
                     qs_rt_notify_reader(dom, rt);
                 }
@@ -124,6 +136,9 @@ static void wait_for_readers(qs_domain *dom, int expedited)
              * registry_mutex); readers that register meanwhile are never
              * put on it.
              */
+            /* A poll period is short: the check before each sleep is
+             * enough to notice a stall in time. */
+            qs_rt_stall_check(dom, &stall);
             pthread_mutex_unlock(&dom->registry_mutex);
             qs_event_timedwait(&dom->wake_event, dom->cfg.params.poll_period_ns);
             pthread_mutex_lock(&dom->registry_mutex);
@@ -139,12 +154,21 @@ static void wait_for_readers(qs_domain *dom, int expedited)
             }
             break; /* arm and rescan at once */
         case QS_GP_ACT_WAIT:
-        default:
+        default: {
+            /* With stall detection on, the wait is bounded by the next
+             * report's deadline; a timeout rescans (re-arming is harmless:
+             * the reset comes before `waiting` is set again, see above). */
+            uint64_t until = qs_rt_stall_check(dom, &stall);
             /* Same list invariant as above while unlocked. */
             pthread_mutex_unlock(&dom->registry_mutex);
-            qs_event_wait(&dom->gp_event);
+            if (until != 0) {
+                qs_event_timedwait(&dom->gp_event, until);
+            } else {
+                qs_event_wait(&dom->gp_event);
+            }
             pthread_mutex_lock(&dom->registry_mutex);
             break;
+        }
         }
     }
 }
@@ -164,7 +188,7 @@ static void record_latency(qs_domain *dom, uint64_t ns)
 }
 
 /* Run one grace period now. Only one runs at a time (gp_running). */
-static void gp_execute(qs_domain *dom, int expedited)
+static void gp_execute(qs_domain *dom, int expedited, uint64_t gp_no)
 {
     pthread_mutex_lock(&dom->sync_mutex);
     /* W1: the caller's earlier stores (unpublishing what it will reclaim)
@@ -174,7 +198,7 @@ static void gp_execute(qs_domain *dom, int expedited)
      * the barrier and see the new pointers. */
     writer_barrier(dom);
     pthread_mutex_lock(&dom->registry_mutex);
-    uint64_t t0 = now_ns();
+    const uint64_t t0 = now_ns();
     const uint64_t notes0 = stat_read(&dom->st.notifier_calls); /* observer */
     const int waited = dom->nreaders > 0;
     if (waited) {
@@ -183,10 +207,14 @@ static void gp_execute(qs_domain *dom, int expedited)
          * barriers order what matters (see read.h). */
         atomic_store_explicit(QS_ATOMIC_U64(&dom->gp_ctr), g + QS_GP_STEP,
                               memory_order_relaxed);
-        wait_for_readers(dom, expedited);
+        wait_for_readers(dom, expedited, gp_no);
+        record_latency(dom, now_ns() - t0);
+    } else {
+        /* Nothing to wait for: counted apart, so the histogram describes
+         * GPs that scanned readers (see qs_stats). */
+        stat_add(&dom->st.gps_no_readers, 1);
     }
     const uint64_t t1 = now_ns();
-    record_latency(dom, t1 - t0);
     stat_add(&dom->st.gps, 1);
     /* Observer: the record is built under the mutexes, delivered after
      * them (the GP still counts as running until our caller marks it
@@ -202,23 +230,22 @@ static void gp_execute(qs_domain *dom, int expedited)
 }
 
 /*
- * Wait for a full grace period that starts after this call, sharing GPs
- * between concurrent callers (direct synchronize() callers and the
- * worker): if a GP is already running, it began too early, so wait for it
- * and then for the next one, which the first waiter to get there runs for
- * everyone. Without sharing, a thread calling synchronize() in a loop
- * re-takes a mutex the worker sleeps on and can starve callbacks for
- * seconds. A GP is expedited if any expedited caller waits for it.
+ * Wait until GP number `target` has completed, sharing GPs between
+ * concurrent callers (direct synchronize() callers, cond_synchronize and
+ * the worker): while a GP runs, wait for it; when none runs and the
+ * target is not reached, the first waiter to get there claims and runs
+ * the next one for everyone. Without sharing, a thread calling
+ * synchronize() in a loop re-takes a mutex the worker sleeps on and can
+ * starve callbacks for seconds. A GP is expedited if any expedited caller
+ * waits for it. Caller holds gp_lock; it is dropped while a GP executes
+ * and while waiting.
  */
-void qs_rt_gp_run(qs_domain *dom, int expedited)
+static void gp_wait_locked(qs_domain *dom, uint64_t target, int expedited)
 {
-    pthread_mutex_lock(&dom->gp_lock);
-    /* GPs are numbered 1, 2, ... in start order; ours is the next one. */
-    uint64_t target = dom->gp_started + 1;
     if (expedited) {
         dom->expedite_waiters++;
     }
-    while (dom->gp_completed < target) {
+    while (!qs_gp_seq_done(dom->gp_completed, target)) {
         if (dom->gp_running) {
             if (expedited) {
                 /* We wait for the running GP too: let it finish fast. */
@@ -231,8 +258,9 @@ void qs_rt_gp_run(qs_domain *dom, int expedited)
         dom->gp_running = 1;
         dom->gp_started++;
         int exp = dom->expedite_waiters > 0;
+        uint64_t gp_no = dom->gp_started;
         pthread_mutex_unlock(&dom->gp_lock);
-        gp_execute(dom, exp);
+        gp_execute(dom, exp, gp_no);
         pthread_mutex_lock(&dom->gp_lock);
         dom->gp_completed = dom->gp_started;
         dom->gp_running = 0;
@@ -241,7 +269,96 @@ void qs_rt_gp_run(qs_domain *dom, int expedited)
     if (expedited) {
         dom->expedite_waiters--;
     }
+}
+
+/* Wait for a full grace period that starts after this call: if a GP is
+ * running it began too early, so the target is the one after it (the
+ * same number a cookie taken now names). */
+void qs_rt_gp_run(qs_domain *dom, int expedited)
+{
+    pthread_mutex_lock(&dom->gp_lock);
+    gp_wait_locked(dom, qs_gp_seq_snap(dom->gp_started), expedited);
     pthread_mutex_unlock(&dom->gp_lock);
+}
+
+/* --------------------------------------------------- polled GPs */
+
+int qs_rt_gp_wanted(qs_domain *dom)
+{
+    pthread_mutex_lock(&dom->gp_lock);
+    int wanted = !qs_gp_seq_done(dom->gp_completed, dom->gp_wanted);
+    pthread_mutex_unlock(&dom->gp_lock);
+    return wanted;
+}
+
+qs_gp_state qs_get_state(qs_domain *dom)
+{
+    if (dom == NULL) {
+        return 0;
+    }
+    /* Under gp_lock: the cookie is consistent with gp_running (a GP
+     * claimed before our snapshot is never the cookie's GP). */
+    pthread_mutex_lock(&dom->gp_lock);
+    qs_gp_state c = qs_gp_seq_snap(dom->gp_started);
+    pthread_mutex_unlock(&dom->gp_lock);
+    return c;
+}
+
+qs_gp_state qs_start_poll(qs_domain *dom)
+{
+    if (dom == NULL) {
+        return 0;
+    }
+    pthread_mutex_lock(&dom->gp_lock);
+    qs_gp_state c = qs_gp_seq_snap(dom->gp_started);
+    /* The later of the two (wrap-safe): c is the newest cookie possible. */
+    if ((int64_t)(c - dom->gp_wanted) > 0) {
+        dom->gp_wanted = c;
+    }
+    pthread_mutex_unlock(&dom->gp_lock);
+    /* The worker reads gp_wanted under gp_lock after resetting
+     * work_event: either its read comes after our unlock and sees the
+     * request, or its reset comes before our set below and its wait
+     * returns (see worker_main). */
+    if (qs_rt_worker_ensure(dom) == 0) {
+        qs_event_set(&dom->work_event);
+    }
+    return c;
+}
+
+bool qs_poll_state(qs_domain *dom, qs_gp_state cookie)
+{
+    if (dom == NULL) {
+        return false;
+    }
+    /* gp_lock orders our return after the GP's end: gp_completed is
+     * written under it after gp_execute's scans (whose acquire loads saw
+     * the readers leave), so a caller that sees true may reclaim. */
+    pthread_mutex_lock(&dom->gp_lock);
+    bool done = qs_gp_seq_done(dom->gp_completed, cookie);
+    pthread_mutex_unlock(&dom->gp_lock);
+    return done;
+}
+
+void qs_cond_synchronize(qs_domain *dom, qs_gp_state cookie)
+{
+    if (dom == NULL || qs_poll_state(dom, cookie)) {
+        return;
+    }
+    if (qs_rt_self_in_section(dom)) {
+        fprintf(stderr, "quiesce: qs_cond_synchronize inside a read section of the same "
+                        "domain would wait for itself\n");
+        abort();
+    }
+    pthread_mutex_lock(&dom->gp_lock);
+    uint64_t next = qs_gp_seq_snap(dom->gp_started);
+    if ((int64_t)(cookie - next) > 0) {
+        /* Not a cookie of this domain (from its future): one full GP. */
+        cookie = next;
+    }
+    gp_wait_locked(dom, cookie, 1);
+    pthread_mutex_unlock(&dom->gp_lock);
+    stat_add(&dom->st.syncs, 1);
 }
 
 int qs_synchronize(qs_domain *dom)

@@ -91,6 +91,8 @@ static const field_row stats_fields[] = {
     FIELD(qs_stats, gp_lat_max_ns),
     FIELD(qs_stats, gp_lat_sum_ns),
     FIELD(qs_stats, gp_lat_hist),
+    FIELD(qs_stats, gps_no_readers),
+    FIELD(qs_stats, stalls),
 };
 
 static const field_row sim_state_fields[] = {
@@ -110,6 +112,9 @@ static const field_row sim_state_fields[] = {
     FIELD(qs_sim_state, run_hash),
     FIELD(qs_sim_state, readers),
     FIELD(qs_sim_state, stats),
+    FIELD(qs_sim_state, gp_seq_started),
+    FIELD(qs_sim_state, gp_seq_completed),
+    FIELD(qs_sim_state, gp_seq_wanted),
 };
 
 static const field_row sim_effects_fields[] = {
@@ -119,12 +124,35 @@ static const field_row sim_effects_fields[] = {
     FIELD(qs_sim_effects, gps_ended),
     FIELD(qs_sim_effects, slow_unlock),
     FIELD(qs_sim_effects, drains_done),
+    FIELD(qs_sim_effects, cookie),
 };
 
 static const field_row domain_config_fields[] = {
     FIELD(qs_domain_config, params),
     FIELD(qs_domain_config, use_membarrier),
     FIELD(qs_domain_config, worker_slice_us),
+    FIELD(qs_domain_config, stall_timeout_ms),
+};
+
+static const field_row stall_reader_fields[] = {
+    FIELD(qs_stall_reader, tid),
+    FIELD(qs_stall_reader, name),
+    FIELD(qs_stall_reader, inside_ns),
+    FIELD(qs_stall_reader, depth),
+    FIELD(qs_stall_reader, kicks),
+};
+
+static const field_row stall_report_fields[] = {
+    FIELD(qs_stall_report, gp),
+    FIELD(qs_stall_report, elapsed_ns),
+    FIELD(qs_stall_report, timeout_ns),
+    FIELD(qs_stall_report, nth),
+    FIELD(qs_stall_report, policy),
+    FIELD(qs_stall_report, state),
+    FIELD(qs_stall_report, cause),
+    FIELD(qs_stall_report, nreaders_total),
+    FIELD(qs_stall_report, nreaders),
+    FIELD(qs_stall_report, readers),
 };
 
 static const field_row reader_fields[] = {
@@ -348,6 +376,8 @@ static const struct_row structs[] = {
     STRUCT(qs_sim_state, sim_state_fields),
     STRUCT(qs_sim_effects, sim_effects_fields),
     STRUCT(qs_domain_config, domain_config_fields),
+    STRUCT(qs_stall_reader, stall_reader_fields),
+    STRUCT(qs_stall_report, stall_report_fields),
     STRUCT(qs_reader, reader_fields),
     STRUCT(qs_notifier, notifier_fields),
     STRUCT(qs_head, head_fields),

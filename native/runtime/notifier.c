@@ -58,6 +58,7 @@ void qs_rt_notify_reader(qs_domain *dom, qs_reader_rt *rt)
         qs_notifier *next = n->next;
         n->fn(&rt->pub, n->opaque);
         stat_add(&dom->st.notifier_calls, 1);
+        rt->gp_kicks++; /* registry_mutex held: see stall reports */
         n = next;
     }
 }

@@ -8,6 +8,8 @@
  */
 #define _GNU_SOURCE
 #include <stddef.h>
+#include <sys/syscall.h>
+#include <unistd.h>
 
 #include "domain_impl.h"
 
@@ -64,6 +66,7 @@ int qs_reader_new(qs_domain *dom, qs_reader **out)
     rt->pub.domain = dom;
     rt->pub.runtime = rt;
     rt->owner = pthread_self();
+    rt->tid = (int64_t)syscall(SYS_gettid);
     link_init(&rt->chk);
 
     pthread_mutex_lock(&dom->registry_mutex);

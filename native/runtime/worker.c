@@ -93,16 +93,21 @@ static void *worker_main(void *arg)
          * force() calls this batch's GP answers. */
         uint64_t forces_seen = atomic_load(&dom->force_requests);
         uint32_t pending = atomic_load(&dom->pending);
-        int32_t act = qs_worker_next(&w, pending);
+        /* A qs_start_poll cookie not done yet: run a GP even with no
+         * callback (qs_worker_decide). */
+        int32_t act = qs_worker_decide(&w, pending, (uint32_t)qs_rt_gp_wanted(dom));
         if (act == QS_WORKER_ACT_WAIT_WORK) {
             if (atomic_load(&dom->worker_stop)) {
                 break;
             }
             /* Reset, re-check, wait: a call() that lands after the reset
              * sets the event again; one that landed before it is seen by
-             * the re-check (both seq_cst, see event.h). */
+             * the re-check (both seq_cst, see event.h). The same for
+             * qs_start_poll, whose gp_wanted store and our load are
+             * ordered by gp_lock. */
             qs_event_reset(&dom->work_event);
-            if (atomic_load(&dom->pending) == 0 && !atomic_load(&dom->worker_stop)) {
+            if (atomic_load(&dom->pending) == 0 && !atomic_load(&dom->worker_stop) &&
+                !qs_rt_gp_wanted(dom)) {
                 qs_event_wait(&dom->work_event);
             }
             continue;
@@ -114,7 +119,9 @@ static void *worker_main(void *arg)
             stat_add(&dom->st.polls, 1);
             continue;
         }
-        /* RUN_GP: a normal-state GP, then exactly `batch` callbacks. */
+        /* RUN_GP: a normal-state GP, then exactly `batch` callbacks
+         * (zero for a GP only a qs_start_poll wanted). The GP starts after
+         * the request, so it is the wanted one or later. */
         qs_rt_gp_run(dom, 0);
         /* Only the worker stores it; force() calls made after
          * forces_seen stay unanswered and force the next GP. */

@@ -24,7 +24,7 @@ int main(void)
     static const char *const names[] = {
         "qs_params", "qs_gp_input", "qs_gp", "qs_worker", "qs_sim_reader",
         "qs_stats", "qs_sim_state", "qs_sim_effects", "qs_domain_config",
-        "qs_reader", "qs_notifier", "qs_head",
+        "qs_stall_reader", "qs_stall_report", "qs_reader", "qs_notifier", "qs_head",
         "qs_gp_record", "qs_batch_record", "qs_observer",
 #ifdef QS_HAVE_EMU
         "qs_translation", "qs_machine_config", "qs_vcpu_stats", "qs_machine_stats",
@@ -81,6 +81,7 @@ int main(void)
     EXPECT_FIELD(qs_stats, fqs_by_cause);
     EXPECT_FIELD(qs_stats, slow_unlocks);
     EXPECT_FIELD(qs_stats, gp_lat_hist);
+    EXPECT_FIELD(qs_stats, gps_no_readers);
 
     EXPECT_SIZE(qs_sim_state);
     EXPECT_FIELD(qs_sim_state, readers);
@@ -92,6 +93,15 @@ int main(void)
 
     EXPECT_SIZE(qs_domain_config);
     EXPECT_FIELD(qs_domain_config, use_membarrier);
+    EXPECT_FIELD(qs_domain_config, stall_timeout_ms);
+    EXPECT_SIZE(qs_stall_reader);
+    EXPECT_FIELD(qs_stall_reader, name);
+    EXPECT_FIELD(qs_stall_reader, kicks);
+    EXPECT_SIZE(qs_stall_report);
+    EXPECT_FIELD(qs_stall_report, readers);
+    EXPECT_FIELD(qs_stats, stalls);
+    EXPECT_FIELD(qs_sim_state, gp_seq_wanted);
+    EXPECT_FIELD(qs_sim_effects, cookie);
 
     /* The reader record is what the FFM read side touches directly. */
     EXPECT_SIZE(qs_reader);
@@ -267,7 +277,8 @@ int main(void)
         {"qs_gp", "params"}, {"qs_worker", "params"},
         {"qs_sim_reader", "registered"}, {"qs_stats", "gps"},
         {"qs_sim_state", "gp_ctr"}, {"qs_sim_effects", "rc"},
-        {"qs_domain_config", "params"}, {"qs_reader", "ctr"},
+        {"qs_domain_config", "params"}, {"qs_stall_reader", "tid"},
+        {"qs_stall_report", "gp"}, {"qs_reader", "ctr"},
         {"qs_notifier", "fn"}, {"qs_head", "next"},
         {"qs_gp_record", "number"}, {"qs_batch_record", "count"},
         {"qs_observer", "on_gp_end"},

@@ -285,6 +285,188 @@ static void test_sync_waits_for_worker(void)
     qs_sim_free(sim);
 }
 
+/* Polled GPs: GET_STATE changes nothing; START_POLL makes the idle worker
+ * run a GP with no callback; the cookie names the GP after a running one. */
+static void test_poll_cookie(void)
+{
+    qs_sim *sim = new_sim(QS_POLICY_FQS);
+    step(sim, QS_EV_REGISTER, 0);
+    step(sim, QS_EV_LOCK, 0);
+    qs_sim_state before = st(sim);
+    qs_sim_effects e = step(sim, QS_EV_GET_STATE, 0);
+    qs_sim_state s = st(sim);
+    CHECK_EQ("get_state cookie", e.cookie, 1);
+    CHECK_EQ("get_state changes nothing", memcmp(&before, &s, sizeof(s)), 0);
+    CHECK_EQ("not done", qs_gp_seq_done(s.gp_seq_completed, e.cookie), 0);
+
+    e = step(sim, QS_EV_START_POLL, 0);
+    s = st(sim);
+    CHECK_EQ("start_poll cookie", e.cookie, 1);
+    CHECK_EQ("wanted", s.gp_seq_wanted, 1);
+    CHECK_EQ("worker runs a GP", s.owner, QS_SIM_OWNER_WORKER);
+    CHECK_EQ("for no callback", s.worker.batch, 0);
+    CHECK_EQ("GP 1 claimed", s.gp_seq_started, 1);
+    CHECK_EQ("GP 1 running", s.gp_seq_completed, 0);
+    CHECK_EQ("polls the reader", s.writer, QS_SIM_W_POLL_SLEEP);
+    /* While GP 1 runs, a new snapshot needs GP 2. */
+    CHECK_EQ("cookie after the running GP", step(sim, QS_EV_GET_STATE, 0).cookie, 2);
+
+    step(sim, QS_EV_UNLOCK, 0);
+    e = step(sim, QS_EV_POLL_ELAPSED, 0);
+    s = st(sim);
+    CHECK_EQ("GP over", e.gps_ended, 1);
+    CHECK_EQ("no callback ran", e.cbs_run, 0);
+    CHECK_EQ("completed", s.gp_seq_completed, 1);
+    CHECK_EQ("cookie 1 done", qs_gp_seq_done(s.gp_seq_completed, 1), 1);
+    CHECK_EQ("cookie 2 not done", qs_gp_seq_done(s.gp_seq_completed, 2), 0);
+    CHECK_EQ("no GP for a mere get_state", s.writer, QS_SIM_W_IDLE);
+    CHECK_EQ("stats", s.stats.gps, 1);
+
+    /* A START_POLL while the worker is busy is served after its GP. */
+    step(sim, QS_EV_LOCK, 0);
+    step(sim, QS_EV_CALL, 0);
+    CHECK_EQ("worker GP 2", st(sim).gp_seq_started, 2);
+    e = step(sim, QS_EV_START_POLL, 0);
+    CHECK_EQ("cookie 3", e.cookie, 3);
+    step(sim, QS_EV_UNLOCK, 0);
+    e = step(sim, QS_EV_POLL_ELAPSED, 0);
+    s = st(sim);
+    CHECK_EQ("GP 2 and GP 3 ran", e.gps_ended, 2);
+    CHECK_EQ("the callback ran once", s.stats.callbacks_run, 1);
+    CHECK_EQ("cookie 3 done", qs_gp_seq_done(s.gp_seq_completed, 3), 1);
+    CHECK_EQ("idle again", s.writer, QS_SIM_W_IDLE);
+    qs_sim_free(sim);
+}
+
+/* The cookies survive the counters' wrap at 2^64. */
+static void test_poll_wrap(void)
+{
+    qs_sim *sim = new_sim(QS_POLICY_FQS);
+    CHECK_EQ("set base", qs_sim_set_gp_seq(sim, UINT64_MAX - 1), 0);
+    qs_sim_effects e = step(sim, QS_EV_START_POLL, 0);
+    CHECK_EQ("cookie UINT64_MAX", e.cookie == UINT64_MAX, 1);
+    /* No reader: the GP completes within the event. */
+    CHECK_EQ("GP ran", e.gps_ended, 1);
+    qs_sim_state s = st(sim);
+    CHECK_EQ("completed UINT64_MAX", s.gp_seq_completed == UINT64_MAX, 1);
+
+    step(sim, QS_EV_REGISTER, 0);
+    step(sim, QS_EV_LOCK, 0);
+    e = step(sim, QS_EV_START_POLL, 0);
+    uint64_t c0 = e.cookie;
+    CHECK_EQ("cookie wrapped to 0", c0, 0);
+    s = st(sim);
+    /* A plain completed >= cookie would say done here. */
+    CHECK_EQ("wrapped cookie not done", qs_gp_seq_done(s.gp_seq_completed, c0), 0);
+    CHECK_EQ("old cookie still done", qs_gp_seq_done(s.gp_seq_completed, UINT64_MAX), 1);
+    CHECK_EQ("GP 0 running", s.owner, QS_SIM_OWNER_WORKER);
+    CHECK_EQ("busy: no renumbering", qs_sim_set_gp_seq(sim, 5), -EBUSY);
+    step(sim, QS_EV_UNLOCK, 0);
+    step(sim, QS_EV_POLL_ELAPSED, 0);
+    s = st(sim);
+    CHECK_EQ("completed 0", s.gp_seq_completed, 0);
+    CHECK_EQ("cookie 0 done", qs_gp_seq_done(s.gp_seq_completed, c0), 1);
+    CHECK_EQ("UINT64_MAX still done", qs_gp_seq_done(s.gp_seq_completed, UINT64_MAX), 1);
+    CHECK_EQ("next cookie 1", step(sim, QS_EV_GET_STATE, 0).cookie, 1);
+    CHECK_EQ("not done", qs_gp_seq_done(s.gp_seq_completed, 1), 0);
+    /* The window: done for 2^63 - 1 GPs, then "not done" (safe side). */
+    CHECK_EQ("edge of window", qs_gp_seq_done(c0 + (UINT64_C(1) << 63) - 1, c0), 1);
+    CHECK_EQ("past the window", qs_gp_seq_done(c0 + (UINT64_C(1) << 63), c0), 0);
+    qs_sim_free(sim);
+}
+
+/* LEGACY: a requested GP is not delayed by the remaining pre-polls, but
+ * the pre-poll sleep in progress is not cut short either. */
+static void test_poll_legacy(void)
+{
+    qs_sim *sim = new_sim(QS_POLICY_LEGACY);
+    step(sim, QS_EV_CALL, 0);
+    CHECK_EQ("pre-polls", st(sim).writer, QS_SIM_W_PREPOLL);
+    qs_sim_effects e = step(sim, QS_EV_START_POLL, 0);
+    CHECK_EQ("still pre-polling", st(sim).writer, QS_SIM_W_PREPOLL);
+    CHECK_EQ("no GP yet", e.gps_ended, 0);
+    e = step(sim, QS_EV_POLL_ELAPSED, 0);
+    qs_sim_state s = st(sim);
+    CHECK_EQ("GP after one pre-poll", e.gps_ended, 1);
+    CHECK_EQ("with the callback", e.cbs_run, 1);
+    CHECK_EQ("one pre-poll only", s.stats.polls, 1);
+    CHECK_EQ("cookie done", qs_gp_seq_done(s.gp_seq_completed, 1), 1);
+    CHECK_EQ("idle", s.writer, QS_SIM_W_IDLE);
+    qs_sim_free(sim);
+
+    /* The worker machine's table, directly. */
+    qs_params p;
+    qs_params_init(&p, QS_POLICY_LEGACY);
+    qs_worker w;
+    qs_worker_init(&w, &p);
+    CHECK_EQ("idle, nothing", qs_worker_decide(&w, 0, 0), QS_WORKER_ACT_WAIT_WORK);
+    CHECK_EQ("idle, wanted", qs_worker_decide(&w, 0, 1), QS_WORKER_ACT_RUN_GP);
+    CHECK_EQ("batch 0", w.batch, 0);
+    CHECK_EQ("busy", qs_worker_decide(&w, 0, 1), -EINVAL);
+    qs_worker_gp_done(&w);
+    qs_worker_batch_done(&w);
+    CHECK_EQ("legacy pre-polls", qs_worker_decide(&w, 1, 0), QS_WORKER_ACT_PREPOLL);
+    CHECK_EQ("wanted ends pre-polls", qs_worker_decide(&w, 1, 1), QS_WORKER_ACT_RUN_GP);
+    CHECK_EQ("batch 1", w.batch, 1);
+}
+
+/* EXPEDITE: a synchronize() caller that waits for the worker's GP makes
+ * it force at its next decision (cause EXPEDITED), without waiting for
+ * the poll limit. */
+static void test_expedite(void)
+{
+    qs_sim *sim = new_sim(QS_POLICY_FQS);
+    CHECK_EQ("no GP to expedite", step(sim, QS_EV_EXPEDITE, 0).rc, -EINVAL);
+    step(sim, QS_EV_REGISTER, 0);
+    step(sim, QS_EV_LOCK, 0);
+    step(sim, QS_EV_CALL, 0);
+    step(sim, QS_EV_SYNC, 0);
+    qs_sim_state s = st(sim);
+    CHECK_EQ("sync queued", s.sync_pending, 1);
+    CHECK_EQ("worker GP polls", s.writer, QS_SIM_W_POLL_SLEEP);
+    CHECK_EQ("not expedited by SYNC alone", s.gp.expedited, 0);
+    qs_sim_effects e = step(sim, QS_EV_EXPEDITE, 0);
+    s = st(sim);
+    CHECK_EQ("expedite ok", e.rc, 0);
+    CHECK_EQ("forced", s.gp.state, QS_GP_FORCED);
+    CHECK_EQ("cause", s.gp.cause, QS_FQS_EXPEDITED);
+    CHECK_EQ("counted", s.stats.fqs_by_cause[QS_FQS_EXPEDITED], 1);
+    CHECK_EQ("the sleep counted as a poll", s.stats.polls, 1);
+    CHECK_EQ("kicked", e.notified_mask, 1);
+    CHECK_EQ("event wait", s.writer, QS_SIM_W_EVENT_WAIT);
+    /* Again while blocked on the GP event: accepted, nothing moves. */
+    qs_sim_state before = st(sim);
+    e = step(sim, QS_EV_EXPEDITE, 0);
+    s = st(sim);
+    CHECK_EQ("second expedite ok", e.rc, 0);
+    CHECK_EQ("no change while event-waiting", memcmp(&before, &s, sizeof(s)), 0);
+    e = step(sim, QS_EV_UNLOCK, 0);
+    s = st(sim);
+    CHECK_EQ("worker GP and sync GP", e.gps_ended, 2);
+    CHECK_EQ("sync done", s.stats.syncs, 1);
+    CHECK_EQ("callback", e.cbs_run, 1);
+    qs_sim_free(sim);
+
+    /* LEGACY: the mark is set, the GP waits as before. */
+    sim = new_sim(QS_POLICY_LEGACY);
+    step(sim, QS_EV_REGISTER, 0);
+    step(sim, QS_EV_LOCK, 0);
+    step(sim, QS_EV_CALL, 0);
+    for (uint32_t i = 0; i < QS_DEFAULT_POLL_LIMIT; i++) {
+        step(sim, QS_EV_POLL_ELAPSED, 0);
+    }
+    CHECK_EQ("legacy worker GP", st(sim).owner, QS_SIM_OWNER_WORKER);
+    CHECK_EQ("legacy not expedited", st(sim).gp.expedited, 0);
+    e = step(sim, QS_EV_EXPEDITE, 0);
+    s = st(sim);
+    CHECK_EQ("legacy ok", e.rc, 0);
+    CHECK_EQ("legacy mark", s.gp.expedited, 1);
+    CHECK_EQ("legacy state", s.gp.state, QS_GP_LEGACY);
+    CHECK_EQ("legacy no FQS", s.stats.gps_fqs, 0);
+    CHECK_EQ("legacy no kick", e.notified_mask, 0);
+    qs_sim_free(sim);
+}
+
 /* Bad events change nothing. */
 static void test_bad_events(void)
 {
@@ -336,14 +518,63 @@ static void test_random_invariants(void)
         p.poll_limit = 1 + rnd(4);
         p.cb_threshold = 1 + rnd(6);
         qs_sim *sim = qs_sim_new(&p);
+        if (seq % 2 == 1) {
+            /* Half the runs cross the wrap of the GP numbers. */
+            CHECK_EQ("base", qs_sim_set_gp_seq(sim, UINT64_MAX - rnd(40)), 0);
+        }
         uint64_t hash = 14695981039346656037ull;
         uint64_t ran = 0;
+        /* Polled-GP safety: per cookie, the readers inside a section at
+         * the snapshot (by section number) must have left it once the
+         * cookie reads done. */
+        enum { MAXC = 16 };
+        struct {
+            uint64_t cookie;
+            uint64_t section[QS_SIM_MAX_READERS]; /* 0: was outside */
+        } cookies[MAXC];
+        int ncookies = 0;
+        uint64_t section_no[QS_SIM_MAX_READERS] = {0};
+        uint64_t next_section = 1;
         for (int i = 0; i < 200; i++) {
             qs_sim_state before = st(sim);
             qs_sim_effects e;
             int32_t kind = (int32_t)rnd(QS_SIM_EVENT_KINDS);
-            int rc = qs_sim_step(sim, kind, (int32_t)rnd(4), &e);
+            int32_t arg = (int32_t)rnd(4);
+            int rc = qs_sim_step(sim, kind, arg, &e);
             qs_sim_state s = st(sim);
+            if (rc == 0 && kind == QS_EV_LOCK && s.readers[arg].depth == 1) {
+                section_no[arg] = next_section++;
+            }
+            if (rc == 0 && (kind == QS_EV_GET_STATE || kind == QS_EV_START_POLL)) {
+                CHECK_EQ("cookie is started + 1", e.cookie, before.gp_seq_started + 1);
+                if (ncookies < MAXC) {
+                    cookies[ncookies].cookie = e.cookie;
+                    for (int r = 0; r < QS_SIM_MAX_READERS; r++) {
+                        cookies[ncookies].section[r] =
+                            before.readers[r].depth > 0 ? section_no[r] : 0;
+                    }
+                    ncookies++;
+                }
+            }
+            for (int c = 0; c < ncookies; c++) {
+                if (!qs_gp_seq_done(s.gp_seq_completed, cookies[c].cookie)) {
+                    continue;
+                }
+                for (int r = 0; r < QS_SIM_MAX_READERS; r++) {
+                    if (cookies[c].section[r] != 0 && s.readers[r].depth > 0 &&
+                        section_no[r] == cookies[c].section[r]) {
+                        CHECK_EQ("cookie done while its reader is inside", 1, 0);
+                    }
+                }
+            }
+            /* At most one GP runs; none while the writer has no owner. */
+            CHECK_EQ("completed lags by at most one",
+                     s.gp_seq_started - s.gp_seq_completed,
+                     s.owner != QS_SIM_OWNER_NONE ? 1 : 0);
+            /* A wanted GP is being run or will run after a pre-poll. */
+            if (!qs_gp_seq_done(s.gp_seq_completed, s.gp_seq_wanted)) {
+                CHECK_EQ("wanted GP not idle", s.writer != QS_SIM_W_IDLE, 1);
+            }
             if (rc != 0) {
                 CHECK_EQ("failed step changes nothing", memcmp(&before, &s, sizeof(s)), 0);
             }
@@ -393,6 +624,10 @@ int main(void)
     test_legacy_drain_kicks();
     test_fqs_triggers();
     test_sync_waits_for_worker();
+    test_poll_cookie();
+    test_poll_wrap();
+    test_poll_legacy();
+    test_expedite();
     test_bad_events();
     test_random_invariants();
     if (failures != 0) {

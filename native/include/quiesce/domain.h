@@ -17,6 +17,8 @@
 #ifndef QUIESCE_DOMAIN_H
 #define QUIESCE_DOMAIN_H
 
+#include <stdbool.h>
+#include <stddef.h>
 #include <stdint.h>
 #include <quiesce/engine.h>
 
@@ -80,7 +82,16 @@ typedef struct qs_domain_config {
      * their next tick: on 2 busy CPUs it cut the FQS+force unmap p99 from
      * ~4 ms (one 250 Hz tick) to ~0.3 ms. Default QS_DEFAULT_WORKER_SLICE_US. */
     uint32_t worker_slice_us;
+    /* Stall warnings: a GP still waiting for readers this many
+     * milliseconds after it began is reported once, and again at 3x
+     * (then no more for that GP), through the domain's stall handler
+     * (qs_set_stall_handler). 0 turns it off; at most
+     * QS_STALL_TIMEOUT_MAX_MS. Default QS_DEFAULT_STALL_TIMEOUT_MS. */
+    uint32_t stall_timeout_ms;
 } qs_domain_config;
+
+#define QS_DEFAULT_STALL_TIMEOUT_MS 1000u
+#define QS_STALL_TIMEOUT_MAX_MS 3600000u /* one hour */
 
 #define QS_DEFAULT_WORKER_SLICE_US 100u
 #define QS_WORKER_SLICE_MIN_US 100u    /* the kernel clamps to [0.1, 100] ms */
@@ -167,6 +178,37 @@ int qs_notifier_remove(qs_reader *r, qs_notifier *n);
  * or -EDEADLK when the calling thread is inside a read section of `dom`
  * (nothing happens then). */
 int qs_synchronize(qs_domain *dom);
+
+/*
+ * Polled grace periods (Linux's get_state_synchronize_rcu,
+ * start_poll_synchronize_rcu, poll_state_synchronize_rcu,
+ * cond_synchronize_rcu). A cookie (qs_gp_state, see <quiesce/engine.h>)
+ * names the first GP that begins after the snapshot: once it has
+ * completed, every section that was running at the snapshot has ended,
+ * so memory unpublished before the snapshot may be reclaimed. Cookies are
+ * GP numbers and survive the counters' wrap (the rule and its 2^63-GP
+ * window are in engine.h). A cookie belongs to its domain; `dom` must not
+ * be NULL (NULL: qs_get_state/qs_start_poll return 0, qs_poll_state
+ * returns false, qs_cond_synchronize does nothing).
+ */
+/* A cookie; starts no GP. */
+qs_gp_state qs_get_state(qs_domain *dom);
+/* A cookie, and make sure its GP will happen without a synchronize():
+ * wakes the call worker (starting it if needed), which runs a GP even
+ * with no callback queued. Never blocks on a GP. If the worker cannot be
+ * started (thread creation failed) the GP happens at the next
+ * synchronize(), call() or start_poll instead. */
+qs_gp_state qs_start_poll(qs_domain *dom);
+/* true once the GP `cookie` names has completed. Takes a mutex, never
+ * waits for a GP. */
+bool qs_poll_state(qs_domain *dom, qs_gp_state cookie);
+/* Return at once if qs_poll_state(dom, cookie); otherwise wait (like
+ * qs_synchronize: expedited, sharing GPs with other callers) until that
+ * GP has completed, and count it in stats.syncs. A cookie newer than any
+ * this domain handed out waits for one full GP. Called inside a read
+ * section of `dom` with a cookie not yet done it would wait for itself:
+ * it prints a diagnostic to stderr and aborts. */
+void qs_cond_synchronize(qs_domain *dom, qs_gp_state cookie);
 
 /* An intrusive callback head, embedded in the object to reclaim. */
 typedef struct qs_head qs_head;
@@ -281,10 +323,71 @@ typedef struct qs_observer {
  */
 int qs_set_observer(qs_domain *dom, const qs_observer *obs);
 
+/*
+ * Stall warnings (issue 15). While a GP waits for readers, the writer
+ * (the call worker or a synchronize caller) looks at the clock before
+ * each poll sleep and event wait; with stall detection on, its event wait
+ * is bounded by the next deadline, so a stall is noticed while it blocks.
+ * At stall_timeout_ms after the GP's gp_ctr advance it reports the
+ * readers still holding the GP, and once more at 3x; stats.stalls counts
+ * the reports. The writer collects the report under its registry mutex
+ * and calls the handler after dropping it, on the writer's thread, with
+ * the GP's sync mutex held: a handler must not synchronize, drain or
+ * free on this domain (call() and the poll functions are fine) and must
+ * not call qs_set_stall_handler.
+ */
+#define QS_STALL_MAX_READERS 32 /* readers listed per report (the count
+                                   of all of them is in nreaders_total) */
+
+typedef struct qs_stall_reader {
+    int64_t tid;          /* kernel thread id (gettid) of the thread that
+                             registered the reader */
+    char name[16];        /* its name (/proc/self/task/<tid>/comm) at
+                             report time; "?" if unreadable */
+    uint64_t inside_ns;   /* inside the section for at least this long:
+                             measured from the first GP whose scan saw
+                             this section blocking it (the read side reads
+                             no clock), so a lower bound */
+    uint32_t depth;       /* qs_reader.depth, the C read side's nesting
+                             count; 0 for bindings that count nesting
+                             themselves (the Java FFM backend keeps it in
+                             Java: look there) */
+    uint32_t kicks;       /* force-notifier calls on this reader during
+                             this GP (0: never kicked; a reader with no
+                             notifier is never kicked) */
+} qs_stall_reader;
+
+typedef struct qs_stall_report {
+    uint64_t gp;            /* the GP's number (as cookies count) */
+    uint64_t elapsed_ns;    /* since the GP's gp_ctr advance */
+    uint64_t timeout_ns;    /* the domain's stall timeout */
+    uint32_t nth;           /* 1 (at the timeout) or 2 (at 3x) */
+    int32_t policy;         /* qs_policy */
+    int32_t state;          /* qs_gp_phase of the GP */
+    int32_t cause;          /* qs_fqs_cause (QS_FQS_NONE: not forced) */
+    uint32_t nreaders_total; /* readers holding the GP */
+    uint32_t nreaders;      /* entries in readers[] (<= QS_STALL_MAX_READERS) */
+    const qs_stall_reader *readers; /* valid only during the handler call */
+} qs_stall_report;
+
+typedef void (*qs_stall_handler)(const qs_stall_report *report, void *opaque);
+/* Set the domain's stall handler; NULL restores the default, which prints
+ * qs_stall_report_format's text to stderr in one write. When this returns
+ * the previous handler is not running and will not be called again.
+ * Returns 0 or -EINVAL (dom NULL). */
+int qs_set_stall_handler(qs_domain *dom, qs_stall_handler fn, void *opaque);
+/* Format a report as the default handler prints it (lines ending in
+ * '\n'), snprintf-style: writes at most len bytes including the final
+ * NUL (buf may be NULL when len is 0) and returns the length of the whole
+ * text, or -EINVAL (report NULL, or buf NULL with len > 0). */
+int64_t qs_stall_report_format(const qs_stall_report *report, char *buf, size_t len);
+
 /* Counters; `out` is a snapshot. */
 void qs_stats_get(qs_domain *dom, qs_stats *out);
 /* Latency percentile (0..100) from the GP-latency histogram, in ns (the
- * upper bound of the bucket holding it); 0 if no GP completed. */
+ * upper bound of the bucket holding it), over the GPs that had readers to
+ * wait for (gps_no_readers are left out: they cost a barrier and would
+ * drag the low percentiles to ~0); 0 if there is no such GP. */
 uint64_t qs_stats_gp_percentile_ns(const qs_stats *s, double pct);
 
 #ifdef __cplusplus

@@ -72,13 +72,14 @@ int32_t qs_reader_classify(uint64_t ctr, uint64_t gp_ctr);
 
 /* ------------------------------------------------------- writer machine */
 
-/* Where a grace period's wait_for_readers stands. */
-typedef enum qs_gp_state {
+/* Where a grace period's wait_for_readers stands. (The enum's tag was
+ * qs_gp_state before that name became the polled-GP cookie type below.) */
+typedef enum qs_gp_phase {
     QS_GP_IDLE = 0,   /* no GP in progress */
     QS_GP_NORMAL = 1, /* FQS policy, normal state: poll, no reader slow path */
     QS_GP_FORCED = 2, /* FQS policy, force-quiescent state: event-driven */
     QS_GP_LEGACY = 3  /* LEGACY policy: event-driven, `waiting` every pass */
-} qs_gp_state;
+} qs_gp_phase;
 
 /* Why a GP entered the force-quiescent state (first trigger that held). */
 typedef enum qs_fqs_cause {
@@ -110,7 +111,7 @@ typedef struct qs_gp_input {
 
 typedef struct qs_gp {
     qs_params params;
-    int32_t state;       /* qs_gp_state */
+    int32_t state;       /* qs_gp_phase */
     int32_t cause;       /* qs_fqs_cause of this GP (NONE until forced) */
     uint32_t polls;      /* poll periods slept in this GP */
     uint32_t expedited;  /* 1 if started by a direct synchronize() */
@@ -136,6 +137,39 @@ void qs_gp_poll_done(qs_gp *gp);
 /* The GP ended; back to IDLE. */
 void qs_gp_end(qs_gp *gp);
 
+/* ------------------------------------------- GP numbers, polled GPs */
+
+/*
+ * Grace periods are numbered in the order they are claimed: the runtime
+ * (and the simulator) keep `started`, the number of the last GP claimed,
+ * and `completed`, the number of the last GP completed (both start equal;
+ * the runtime starts them at 0, the simulator at 0 unless
+ * qs_sim_set_gp_seq moves them). At most one GP runs at a time, so
+ * completed is started or started - 1.
+ *
+ * A polled-GP cookie (Linux's get_state_synchronize_rcu) is the number of
+ * the first GP that has not been claimed yet: started + 1. That GP begins
+ * after the snapshot, so once it has completed a full grace period has
+ * elapsed since the snapshot (if a GP is running at the snapshot, the
+ * cookie names the one after it: the running one began too early).
+ *
+ * Wrap: the counters are uint64_t and may wrap (a test starts them near
+ * UINT64_MAX). A cookie is done when (int64_t)(completed - cookie) >= 0,
+ * a signed difference modulo 2^64. Right after the snapshot the difference
+ * is -1 or -2; it can only reach 0 by the cookie's GP completing, so a
+ * cookie is never reported done too early. It stays "done" for 2^63 - 1
+ * more GPs; after that it reads "not done" again (safe: the caller waits
+ * one needless GP). At a million GPs a second that is 292,000 years.
+ */
+typedef uint64_t qs_gp_state;
+
+/* The cookie for a snapshot taken when `started` GPs have been claimed:
+ * started + 1 (mod 2^64). */
+qs_gp_state qs_gp_seq_snap(uint64_t started);
+/* 1 if the GP named by `cookie` has completed, given the number of the
+ * last completed GP: (int64_t)(completed - cookie) >= 0. */
+int32_t qs_gp_seq_done(uint64_t completed, qs_gp_state cookie);
+
 /* ------------------------------------------------------- worker machine */
 
 typedef enum qs_worker_state {
@@ -160,8 +194,24 @@ typedef struct qs_worker {
 } qs_worker;
 
 int qs_worker_init(qs_worker *w, const qs_params *params);
-/* Decide the next action given the pending count. On RUN_GP, w->batch is
- * the snapshot to invoke after the GP. */
+/* Decide the next action given the pending count and whether a polled GP
+ * was requested (gp_wanted != 0: some qs_start_poll cookie is not done
+ * yet). On RUN_GP, w->batch is the snapshot to invoke after the GP.
+ * Transitions (FQS and LEGACY alike unless said):
+ *   IDLE, pending 0, not wanted      -> WAIT_WORK, stays IDLE
+ *   IDLE, pending 0, wanted          -> RUN_GP with batch 0, state GP
+ *   IDLE, pending > 0, FQS           -> RUN_GP with batch pending
+ *   IDLE, pending > 0, LEGACY        -> PREPOLL state (prepolls := 0),
+ *                                       then as PREPOLL below
+ *   PREPOLL, wanted, or pending >= cb_threshold, or prepolls >= poll_limit
+ *                                    -> RUN_GP with batch pending
+ *   PREPOLL otherwise                -> PREPOLL action (sleep one period)
+ *   GP, INVOKE                       -> -EINVAL, nothing changes
+ * A wanted GP is never delayed by pre-polls: the poll's caller asked for
+ * one as soon as possible. With gp_wanted == 0 this is exactly
+ * qs_worker_next. */
+int32_t qs_worker_decide(qs_worker *w, uint32_t pending, uint32_t gp_wanted);
+/* qs_worker_decide(w, pending, 0). */
 int32_t qs_worker_next(qs_worker *w, uint32_t pending);
 /* LEGACY: one pre-poll period elapsed. */
 void qs_worker_prepoll_done(qs_worker *w);
@@ -191,9 +241,19 @@ typedef enum qs_sim_event_kind {
     QS_EV_DRAIN = 5,        /* begin a drain: queue its marker callback */
     QS_EV_FORCE = 6,        /* force() */
     QS_EV_SYNC = 7,         /* a direct, expedited synchronize() */
-    QS_EV_POLL_ELAPSED = 8  /* the writer's poll/pre-poll timer fired */
+    QS_EV_POLL_ELAPSED = 8, /* the writer's poll/pre-poll timer fired */
+    QS_EV_GET_STATE = 9,    /* qs_get_state: effects.cookie := the cookie;
+                               nothing else changes */
+    QS_EV_START_POLL = 10,  /* qs_start_poll: effects.cookie := the cookie;
+                               if it is not done, gp_seq_wanted := the later
+                               of it and gp_seq_wanted, and an idle worker
+                               runs a GP (with zero callbacks if none) */
+    QS_EV_EXPEDITE = 11     /* an expedited synchronize() caller waits for
+                               the running GP (the runtime's expedite_now):
+                               qs_gp_expedite, then a poll sleep ends early
+                               as on FORCE. -EINVAL when no GP runs */
 } qs_sim_event_kind;
-#define QS_SIM_EVENT_KINDS 9
+#define QS_SIM_EVENT_KINDS 12
 
 /* Where the simulated writer is blocked between events. */
 typedef enum qs_sim_writer {
@@ -232,10 +292,18 @@ typedef struct qs_stats {
     uint64_t drains;              /* drains completed */
     uint64_t forces;              /* force() requests */
     uint64_t syncs;               /* direct synchronize() calls completed */
-    uint64_t gp_lat_max_ns;       /* runtime only (0 in the sim) */
-    uint64_t gp_lat_sum_ns;       /* runtime only */
-    uint64_t gp_lat_hist[64];     /* runtime only: bucket i counts GPs whose
-                                     latency in ns has bit length i */
+    /* GP latency, runtime only (0 in the sim): from the gp_ctr advance to
+     * the end of wait_for_readers, for the GPs that had readers to scan,
+     * i.e. gps - gps_no_readers of them. */
+    uint64_t gp_lat_max_ns;
+    uint64_t gp_lat_sum_ns;
+    uint64_t gp_lat_hist[64];     /* bucket i counts GPs whose latency in ns
+                                     has bit length i */
+    uint64_t gps_no_readers;      /* GPs (in gps) that found no registered
+                                     reader: nothing to wait for, gp_ctr not
+                                     advanced; not in gp_lat_*. The sim
+                                     counts them too */
+    uint64_t stalls;              /* runtime only: stall reports made */
 } qs_stats;
 
 /* The whole observable state of a simulation. */
@@ -257,6 +325,11 @@ typedef struct qs_sim_state {
     uint64_t run_hash;       /* order-sensitive hash of ids run, in order */
     qs_sim_reader readers[QS_SIM_MAX_READERS];
     qs_stats stats;
+    /* GP numbers (see "GP numbers, polled GPs"): */
+    uint64_t gp_seq_started;   /* number of the last GP claimed */
+    uint64_t gp_seq_completed; /* number of the last GP completed */
+    uint64_t gp_seq_wanted;    /* latest cookie START_POLL asked for; the
+                                  worker runs a GP while it is not done */
 } qs_sim_state;
 
 /* Effects of one event (besides the new state). */
@@ -267,6 +340,9 @@ typedef struct qs_sim_effects {
     uint32_t gps_ended;      /* GPs completed during this event */
     uint32_t slow_unlock;    /* 1 if this event's unlock took the slow path */
     uint32_t drains_done;    /* drains completed during this event */
+    uint64_t cookie;         /* GET_STATE, START_POLL: the cookie (the
+                                gp_seq_started + 1 before the event); other
+                                events: 0 */
 } qs_sim_effects;
 
 typedef struct qs_sim qs_sim;
@@ -283,6 +359,12 @@ void qs_sim_free(qs_sim *sim);
 int qs_sim_step(qs_sim *sim, int32_t kind, int32_t arg, qs_sim_effects *out);
 /* Copy the whole observable state. */
 void qs_sim_state_get(const qs_sim *sim, qs_sim_state *out);
+/* Test hook: renumber GPs so the next one claimed is base + 1
+ * (gp_seq_started, gp_seq_completed and gp_seq_wanted := base), e.g. near
+ * UINT64_MAX to test the cookies' wrap. Only with no GP running and no
+ * synchronize waiting (writer IDLE or PREPOLL); else -EBUSY and nothing
+ * changes. Returns 0 or -EBUSY. */
+int qs_sim_set_gp_seq(qs_sim *sim, uint64_t base);
 /* The order-sensitive hash used for run_hash: h' = (h ^ id) * 1099511628211
  * (64-bit FNV-1a step over whole ids), starting from 14695981039346656037. */
 uint64_t qs_sim_hash_step(uint64_t h, uint64_t id);

@@ -41,10 +41,10 @@ public class Quiesce extends Quiesce$shared {
     public static int QS_SIM_MAX_READERS() {
         return QS_SIM_MAX_READERS;
     }
-    private static final int QS_SIM_EVENT_KINDS = (int)9L;
+    private static final int QS_SIM_EVENT_KINDS = (int)12L;
     /**
      * {@snippet lang=c :
-     * #define QS_SIM_EVENT_KINDS 9
+     * #define QS_SIM_EVENT_KINDS 12
      * }
      */
     public static int QS_SIM_EVENT_KINDS() {
@@ -58,6 +58,15 @@ public class Quiesce extends Quiesce$shared {
      */
     public static int QS_TOKEN_CHUNK() {
         return QS_TOKEN_CHUNK;
+    }
+    private static final int QS_STALL_MAX_READERS = (int)32L;
+    /**
+     * {@snippet lang=c :
+     * #define QS_STALL_MAX_READERS 32
+     * }
+     */
+    public static int QS_STALL_MAX_READERS() {
+        return QS_STALL_MAX_READERS;
     }
     private static final int QS_EMU_POISON_BYTE = (int)165L;
     /**
@@ -307,7 +316,7 @@ public class Quiesce extends Quiesce$shared {
     private static final int QS_GP_IDLE = (int)0L;
     /**
      * {@snippet lang=c :
-     * enum qs_gp_state.QS_GP_IDLE = 0
+     * enum qs_gp_phase.QS_GP_IDLE = 0
      * }
      */
     public static int QS_GP_IDLE() {
@@ -316,7 +325,7 @@ public class Quiesce extends Quiesce$shared {
     private static final int QS_GP_NORMAL = (int)1L;
     /**
      * {@snippet lang=c :
-     * enum qs_gp_state.QS_GP_NORMAL = 1
+     * enum qs_gp_phase.QS_GP_NORMAL = 1
      * }
      */
     public static int QS_GP_NORMAL() {
@@ -325,7 +334,7 @@ public class Quiesce extends Quiesce$shared {
     private static final int QS_GP_FORCED = (int)2L;
     /**
      * {@snippet lang=c :
-     * enum qs_gp_state.QS_GP_FORCED = 2
+     * enum qs_gp_phase.QS_GP_FORCED = 2
      * }
      */
     public static int QS_GP_FORCED() {
@@ -334,7 +343,7 @@ public class Quiesce extends Quiesce$shared {
     private static final int QS_GP_LEGACY = (int)3L;
     /**
      * {@snippet lang=c :
-     * enum qs_gp_state.QS_GP_LEGACY = 3
+     * enum qs_gp_phase.QS_GP_LEGACY = 3
      * }
      */
     public static int QS_GP_LEGACY() {
@@ -910,6 +919,133 @@ public class Quiesce extends Quiesce$shared {
            throw new AssertionError("should not reach here", ex$);
         }
     }
+    /**
+     * {@snippet lang=c :
+     * typedef uint64_t qs_gp_state
+     * }
+     */
+    public static final OfLong qs_gp_state = Quiesce.C_LONG;
+
+    private static class qs_gp_seq_snap {
+        public static final FunctionDescriptor DESC = FunctionDescriptor.of(
+            Quiesce.C_LONG,
+            Quiesce.C_LONG
+        );
+
+        public static final MemorySegment ADDR = SYMBOL_LOOKUP.findOrThrow("qs_gp_seq_snap");
+
+        public static final MethodHandle HANDLE = Linker.nativeLinker().downcallHandle(ADDR, DESC);
+    }
+
+    /**
+     * Function descriptor for:
+     * {@snippet lang=c :
+     * qs_gp_state qs_gp_seq_snap(uint64_t started)
+     * }
+     */
+    public static FunctionDescriptor qs_gp_seq_snap$descriptor() {
+        return qs_gp_seq_snap.DESC;
+    }
+
+    /**
+     * Downcall method handle for:
+     * {@snippet lang=c :
+     * qs_gp_state qs_gp_seq_snap(uint64_t started)
+     * }
+     */
+    public static MethodHandle qs_gp_seq_snap$handle() {
+        return qs_gp_seq_snap.HANDLE;
+    }
+
+    /**
+     * Address for:
+     * {@snippet lang=c :
+     * qs_gp_state qs_gp_seq_snap(uint64_t started)
+     * }
+     */
+    public static MemorySegment qs_gp_seq_snap$address() {
+        return qs_gp_seq_snap.ADDR;
+    }
+
+    /**
+     * {@snippet lang=c :
+     * qs_gp_state qs_gp_seq_snap(uint64_t started)
+     * }
+     */
+    public static long qs_gp_seq_snap(long started) {
+        var mh$ = qs_gp_seq_snap.HANDLE;
+        try {
+            if (TRACE_DOWNCALLS) {
+                traceDowncall("qs_gp_seq_snap", started);
+            }
+            return (long)mh$.invokeExact(started);
+        } catch (Error | RuntimeException ex) {
+           throw ex;
+        } catch (Throwable ex$) {
+           throw new AssertionError("should not reach here", ex$);
+        }
+    }
+
+    private static class qs_gp_seq_done {
+        public static final FunctionDescriptor DESC = FunctionDescriptor.of(
+            Quiesce.C_INT,
+            Quiesce.C_LONG,
+            Quiesce.C_LONG
+        );
+
+        public static final MemorySegment ADDR = SYMBOL_LOOKUP.findOrThrow("qs_gp_seq_done");
+
+        public static final MethodHandle HANDLE = Linker.nativeLinker().downcallHandle(ADDR, DESC);
+    }
+
+    /**
+     * Function descriptor for:
+     * {@snippet lang=c :
+     * int32_t qs_gp_seq_done(uint64_t completed, qs_gp_state cookie)
+     * }
+     */
+    public static FunctionDescriptor qs_gp_seq_done$descriptor() {
+        return qs_gp_seq_done.DESC;
+    }
+
+    /**
+     * Downcall method handle for:
+     * {@snippet lang=c :
+     * int32_t qs_gp_seq_done(uint64_t completed, qs_gp_state cookie)
+     * }
+     */
+    public static MethodHandle qs_gp_seq_done$handle() {
+        return qs_gp_seq_done.HANDLE;
+    }
+
+    /**
+     * Address for:
+     * {@snippet lang=c :
+     * int32_t qs_gp_seq_done(uint64_t completed, qs_gp_state cookie)
+     * }
+     */
+    public static MemorySegment qs_gp_seq_done$address() {
+        return qs_gp_seq_done.ADDR;
+    }
+
+    /**
+     * {@snippet lang=c :
+     * int32_t qs_gp_seq_done(uint64_t completed, qs_gp_state cookie)
+     * }
+     */
+    public static int qs_gp_seq_done(long completed, long cookie) {
+        var mh$ = qs_gp_seq_done.HANDLE;
+        try {
+            if (TRACE_DOWNCALLS) {
+                traceDowncall("qs_gp_seq_done", completed, cookie);
+            }
+            return (int)mh$.invokeExact(completed, cookie);
+        } catch (Error | RuntimeException ex) {
+           throw ex;
+        } catch (Throwable ex$) {
+           throw new AssertionError("should not reach here", ex$);
+        }
+    }
     private static final int QS_WORKER_IDLE = (int)0L;
     /**
      * {@snippet lang=c :
@@ -1028,6 +1164,68 @@ public class Quiesce extends Quiesce$shared {
                 traceDowncall("qs_worker_init", w, params);
             }
             return (int)mh$.invokeExact(w, params);
+        } catch (Error | RuntimeException ex) {
+           throw ex;
+        } catch (Throwable ex$) {
+           throw new AssertionError("should not reach here", ex$);
+        }
+    }
+
+    private static class qs_worker_decide {
+        public static final FunctionDescriptor DESC = FunctionDescriptor.of(
+            Quiesce.C_INT,
+            Quiesce.C_POINTER,
+            Quiesce.C_INT,
+            Quiesce.C_INT
+        );
+
+        public static final MemorySegment ADDR = SYMBOL_LOOKUP.findOrThrow("qs_worker_decide");
+
+        public static final MethodHandle HANDLE = Linker.nativeLinker().downcallHandle(ADDR, DESC);
+    }
+
+    /**
+     * Function descriptor for:
+     * {@snippet lang=c :
+     * int32_t qs_worker_decide(qs_worker *w, uint32_t pending, uint32_t gp_wanted)
+     * }
+     */
+    public static FunctionDescriptor qs_worker_decide$descriptor() {
+        return qs_worker_decide.DESC;
+    }
+
+    /**
+     * Downcall method handle for:
+     * {@snippet lang=c :
+     * int32_t qs_worker_decide(qs_worker *w, uint32_t pending, uint32_t gp_wanted)
+     * }
+     */
+    public static MethodHandle qs_worker_decide$handle() {
+        return qs_worker_decide.HANDLE;
+    }
+
+    /**
+     * Address for:
+     * {@snippet lang=c :
+     * int32_t qs_worker_decide(qs_worker *w, uint32_t pending, uint32_t gp_wanted)
+     * }
+     */
+    public static MemorySegment qs_worker_decide$address() {
+        return qs_worker_decide.ADDR;
+    }
+
+    /**
+     * {@snippet lang=c :
+     * int32_t qs_worker_decide(qs_worker *w, uint32_t pending, uint32_t gp_wanted)
+     * }
+     */
+    public static int qs_worker_decide(MemorySegment w, int pending, int gp_wanted) {
+        var mh$ = qs_worker_decide.HANDLE;
+        try {
+            if (TRACE_DOWNCALLS) {
+                traceDowncall("qs_worker_decide", w, pending, gp_wanted);
+            }
+            return (int)mh$.invokeExact(w, pending, gp_wanted);
         } catch (Error | RuntimeException ex) {
            throw ex;
         } catch (Throwable ex$) {
@@ -1353,6 +1551,33 @@ public class Quiesce extends Quiesce$shared {
     public static int QS_EV_POLL_ELAPSED() {
         return QS_EV_POLL_ELAPSED;
     }
+    private static final int QS_EV_GET_STATE = (int)9L;
+    /**
+     * {@snippet lang=c :
+     * enum qs_sim_event_kind.QS_EV_GET_STATE = 9
+     * }
+     */
+    public static int QS_EV_GET_STATE() {
+        return QS_EV_GET_STATE;
+    }
+    private static final int QS_EV_START_POLL = (int)10L;
+    /**
+     * {@snippet lang=c :
+     * enum qs_sim_event_kind.QS_EV_START_POLL = 10
+     * }
+     */
+    public static int QS_EV_START_POLL() {
+        return QS_EV_START_POLL;
+    }
+    private static final int QS_EV_EXPEDITE = (int)11L;
+    /**
+     * {@snippet lang=c :
+     * enum qs_sim_event_kind.QS_EV_EXPEDITE = 11
+     * }
+     */
+    public static int QS_EV_EXPEDITE() {
+        return QS_EV_EXPEDITE;
+    }
     private static final int QS_SIM_W_IDLE = (int)0L;
     /**
      * {@snippet lang=c :
@@ -1652,6 +1877,67 @@ public class Quiesce extends Quiesce$shared {
                 traceDowncall("qs_sim_state_get", sim, out);
             }
             mh$.invokeExact(sim, out);
+        } catch (Error | RuntimeException ex) {
+           throw ex;
+        } catch (Throwable ex$) {
+           throw new AssertionError("should not reach here", ex$);
+        }
+    }
+
+    private static class qs_sim_set_gp_seq {
+        public static final FunctionDescriptor DESC = FunctionDescriptor.of(
+            Quiesce.C_INT,
+            Quiesce.C_POINTER,
+            Quiesce.C_LONG
+        );
+
+        public static final MemorySegment ADDR = SYMBOL_LOOKUP.findOrThrow("qs_sim_set_gp_seq");
+
+        public static final MethodHandle HANDLE = Linker.nativeLinker().downcallHandle(ADDR, DESC);
+    }
+
+    /**
+     * Function descriptor for:
+     * {@snippet lang=c :
+     * int qs_sim_set_gp_seq(qs_sim *sim, uint64_t base)
+     * }
+     */
+    public static FunctionDescriptor qs_sim_set_gp_seq$descriptor() {
+        return qs_sim_set_gp_seq.DESC;
+    }
+
+    /**
+     * Downcall method handle for:
+     * {@snippet lang=c :
+     * int qs_sim_set_gp_seq(qs_sim *sim, uint64_t base)
+     * }
+     */
+    public static MethodHandle qs_sim_set_gp_seq$handle() {
+        return qs_sim_set_gp_seq.HANDLE;
+    }
+
+    /**
+     * Address for:
+     * {@snippet lang=c :
+     * int qs_sim_set_gp_seq(qs_sim *sim, uint64_t base)
+     * }
+     */
+    public static MemorySegment qs_sim_set_gp_seq$address() {
+        return qs_sim_set_gp_seq.ADDR;
+    }
+
+    /**
+     * {@snippet lang=c :
+     * int qs_sim_set_gp_seq(qs_sim *sim, uint64_t base)
+     * }
+     */
+    public static int qs_sim_set_gp_seq(MemorySegment sim, long base) {
+        var mh$ = qs_sim_set_gp_seq.HANDLE;
+        try {
+            if (TRACE_DOWNCALLS) {
+                traceDowncall("qs_sim_set_gp_seq", sim, base);
+            }
+            return (int)mh$.invokeExact(sim, base);
         } catch (Error | RuntimeException ex) {
            throw ex;
         } catch (Throwable ex$) {
@@ -2698,6 +2984,247 @@ public class Quiesce extends Quiesce$shared {
         }
     }
 
+    private static class qs_get_state {
+        public static final FunctionDescriptor DESC = FunctionDescriptor.of(
+            Quiesce.C_LONG,
+            Quiesce.C_POINTER
+        );
+
+        public static final MemorySegment ADDR = SYMBOL_LOOKUP.findOrThrow("qs_get_state");
+
+        public static final MethodHandle HANDLE = Linker.nativeLinker().downcallHandle(ADDR, DESC);
+    }
+
+    /**
+     * Function descriptor for:
+     * {@snippet lang=c :
+     * qs_gp_state qs_get_state(qs_domain *dom)
+     * }
+     */
+    public static FunctionDescriptor qs_get_state$descriptor() {
+        return qs_get_state.DESC;
+    }
+
+    /**
+     * Downcall method handle for:
+     * {@snippet lang=c :
+     * qs_gp_state qs_get_state(qs_domain *dom)
+     * }
+     */
+    public static MethodHandle qs_get_state$handle() {
+        return qs_get_state.HANDLE;
+    }
+
+    /**
+     * Address for:
+     * {@snippet lang=c :
+     * qs_gp_state qs_get_state(qs_domain *dom)
+     * }
+     */
+    public static MemorySegment qs_get_state$address() {
+        return qs_get_state.ADDR;
+    }
+
+    /**
+     * {@snippet lang=c :
+     * qs_gp_state qs_get_state(qs_domain *dom)
+     * }
+     */
+    public static long qs_get_state(MemorySegment dom) {
+        var mh$ = qs_get_state.HANDLE;
+        try {
+            if (TRACE_DOWNCALLS) {
+                traceDowncall("qs_get_state", dom);
+            }
+            return (long)mh$.invokeExact(dom);
+        } catch (Error | RuntimeException ex) {
+           throw ex;
+        } catch (Throwable ex$) {
+           throw new AssertionError("should not reach here", ex$);
+        }
+    }
+
+    private static class qs_start_poll {
+        public static final FunctionDescriptor DESC = FunctionDescriptor.of(
+            Quiesce.C_LONG,
+            Quiesce.C_POINTER
+        );
+
+        public static final MemorySegment ADDR = SYMBOL_LOOKUP.findOrThrow("qs_start_poll");
+
+        public static final MethodHandle HANDLE = Linker.nativeLinker().downcallHandle(ADDR, DESC);
+    }
+
+    /**
+     * Function descriptor for:
+     * {@snippet lang=c :
+     * qs_gp_state qs_start_poll(qs_domain *dom)
+     * }
+     */
+    public static FunctionDescriptor qs_start_poll$descriptor() {
+        return qs_start_poll.DESC;
+    }
+
+    /**
+     * Downcall method handle for:
+     * {@snippet lang=c :
+     * qs_gp_state qs_start_poll(qs_domain *dom)
+     * }
+     */
+    public static MethodHandle qs_start_poll$handle() {
+        return qs_start_poll.HANDLE;
+    }
+
+    /**
+     * Address for:
+     * {@snippet lang=c :
+     * qs_gp_state qs_start_poll(qs_domain *dom)
+     * }
+     */
+    public static MemorySegment qs_start_poll$address() {
+        return qs_start_poll.ADDR;
+    }
+
+    /**
+     * {@snippet lang=c :
+     * qs_gp_state qs_start_poll(qs_domain *dom)
+     * }
+     */
+    public static long qs_start_poll(MemorySegment dom) {
+        var mh$ = qs_start_poll.HANDLE;
+        try {
+            if (TRACE_DOWNCALLS) {
+                traceDowncall("qs_start_poll", dom);
+            }
+            return (long)mh$.invokeExact(dom);
+        } catch (Error | RuntimeException ex) {
+           throw ex;
+        } catch (Throwable ex$) {
+           throw new AssertionError("should not reach here", ex$);
+        }
+    }
+
+    private static class qs_poll_state {
+        public static final FunctionDescriptor DESC = FunctionDescriptor.of(
+            Quiesce.C_BOOL,
+            Quiesce.C_POINTER,
+            Quiesce.C_LONG
+        );
+
+        public static final MemorySegment ADDR = SYMBOL_LOOKUP.findOrThrow("qs_poll_state");
+
+        public static final MethodHandle HANDLE = Linker.nativeLinker().downcallHandle(ADDR, DESC);
+    }
+
+    /**
+     * Function descriptor for:
+     * {@snippet lang=c :
+     * _Bool qs_poll_state(qs_domain *dom, qs_gp_state cookie)
+     * }
+     */
+    public static FunctionDescriptor qs_poll_state$descriptor() {
+        return qs_poll_state.DESC;
+    }
+
+    /**
+     * Downcall method handle for:
+     * {@snippet lang=c :
+     * _Bool qs_poll_state(qs_domain *dom, qs_gp_state cookie)
+     * }
+     */
+    public static MethodHandle qs_poll_state$handle() {
+        return qs_poll_state.HANDLE;
+    }
+
+    /**
+     * Address for:
+     * {@snippet lang=c :
+     * _Bool qs_poll_state(qs_domain *dom, qs_gp_state cookie)
+     * }
+     */
+    public static MemorySegment qs_poll_state$address() {
+        return qs_poll_state.ADDR;
+    }
+
+    /**
+     * {@snippet lang=c :
+     * _Bool qs_poll_state(qs_domain *dom, qs_gp_state cookie)
+     * }
+     */
+    public static boolean qs_poll_state(MemorySegment dom, long cookie) {
+        var mh$ = qs_poll_state.HANDLE;
+        try {
+            if (TRACE_DOWNCALLS) {
+                traceDowncall("qs_poll_state", dom, cookie);
+            }
+            return (boolean)mh$.invokeExact(dom, cookie);
+        } catch (Error | RuntimeException ex) {
+           throw ex;
+        } catch (Throwable ex$) {
+           throw new AssertionError("should not reach here", ex$);
+        }
+    }
+
+    private static class qs_cond_synchronize {
+        public static final FunctionDescriptor DESC = FunctionDescriptor.ofVoid(
+            Quiesce.C_POINTER,
+            Quiesce.C_LONG
+        );
+
+        public static final MemorySegment ADDR = SYMBOL_LOOKUP.findOrThrow("qs_cond_synchronize");
+
+        public static final MethodHandle HANDLE = Linker.nativeLinker().downcallHandle(ADDR, DESC);
+    }
+
+    /**
+     * Function descriptor for:
+     * {@snippet lang=c :
+     * void qs_cond_synchronize(qs_domain *dom, qs_gp_state cookie)
+     * }
+     */
+    public static FunctionDescriptor qs_cond_synchronize$descriptor() {
+        return qs_cond_synchronize.DESC;
+    }
+
+    /**
+     * Downcall method handle for:
+     * {@snippet lang=c :
+     * void qs_cond_synchronize(qs_domain *dom, qs_gp_state cookie)
+     * }
+     */
+    public static MethodHandle qs_cond_synchronize$handle() {
+        return qs_cond_synchronize.HANDLE;
+    }
+
+    /**
+     * Address for:
+     * {@snippet lang=c :
+     * void qs_cond_synchronize(qs_domain *dom, qs_gp_state cookie)
+     * }
+     */
+    public static MemorySegment qs_cond_synchronize$address() {
+        return qs_cond_synchronize.ADDR;
+    }
+
+    /**
+     * {@snippet lang=c :
+     * void qs_cond_synchronize(qs_domain *dom, qs_gp_state cookie)
+     * }
+     */
+    public static void qs_cond_synchronize(MemorySegment dom, long cookie) {
+        var mh$ = qs_cond_synchronize.HANDLE;
+        try {
+            if (TRACE_DOWNCALLS) {
+                traceDowncall("qs_cond_synchronize", dom, cookie);
+            }
+            mh$.invokeExact(dom, cookie);
+        } catch (Error | RuntimeException ex) {
+           throw ex;
+        } catch (Throwable ex$) {
+           throw new AssertionError("should not reach here", ex$);
+        }
+    }
+
     private static class qs_call {
         public static final FunctionDescriptor DESC = FunctionDescriptor.of(
             Quiesce.C_INT,
@@ -3056,6 +3583,130 @@ public class Quiesce extends Quiesce$shared {
                 traceDowncall("qs_set_observer", dom, obs);
             }
             return (int)mh$.invokeExact(dom, obs);
+        } catch (Error | RuntimeException ex) {
+           throw ex;
+        } catch (Throwable ex$) {
+           throw new AssertionError("should not reach here", ex$);
+        }
+    }
+
+    private static class qs_set_stall_handler {
+        public static final FunctionDescriptor DESC = FunctionDescriptor.of(
+            Quiesce.C_INT,
+            Quiesce.C_POINTER,
+            Quiesce.C_POINTER,
+            Quiesce.C_POINTER
+        );
+
+        public static final MemorySegment ADDR = SYMBOL_LOOKUP.findOrThrow("qs_set_stall_handler");
+
+        public static final MethodHandle HANDLE = Linker.nativeLinker().downcallHandle(ADDR, DESC);
+    }
+
+    /**
+     * Function descriptor for:
+     * {@snippet lang=c :
+     * int qs_set_stall_handler(qs_domain *dom, qs_stall_handler fn, void *opaque)
+     * }
+     */
+    public static FunctionDescriptor qs_set_stall_handler$descriptor() {
+        return qs_set_stall_handler.DESC;
+    }
+
+    /**
+     * Downcall method handle for:
+     * {@snippet lang=c :
+     * int qs_set_stall_handler(qs_domain *dom, qs_stall_handler fn, void *opaque)
+     * }
+     */
+    public static MethodHandle qs_set_stall_handler$handle() {
+        return qs_set_stall_handler.HANDLE;
+    }
+
+    /**
+     * Address for:
+     * {@snippet lang=c :
+     * int qs_set_stall_handler(qs_domain *dom, qs_stall_handler fn, void *opaque)
+     * }
+     */
+    public static MemorySegment qs_set_stall_handler$address() {
+        return qs_set_stall_handler.ADDR;
+    }
+
+    /**
+     * {@snippet lang=c :
+     * int qs_set_stall_handler(qs_domain *dom, qs_stall_handler fn, void *opaque)
+     * }
+     */
+    public static int qs_set_stall_handler(MemorySegment dom, MemorySegment fn, MemorySegment opaque) {
+        var mh$ = qs_set_stall_handler.HANDLE;
+        try {
+            if (TRACE_DOWNCALLS) {
+                traceDowncall("qs_set_stall_handler", dom, fn, opaque);
+            }
+            return (int)mh$.invokeExact(dom, fn, opaque);
+        } catch (Error | RuntimeException ex) {
+           throw ex;
+        } catch (Throwable ex$) {
+           throw new AssertionError("should not reach here", ex$);
+        }
+    }
+
+    private static class qs_stall_report_format {
+        public static final FunctionDescriptor DESC = FunctionDescriptor.of(
+            Quiesce.C_LONG,
+            Quiesce.C_POINTER,
+            Quiesce.C_POINTER,
+            Quiesce.C_LONG
+        );
+
+        public static final MemorySegment ADDR = SYMBOL_LOOKUP.findOrThrow("qs_stall_report_format");
+
+        public static final MethodHandle HANDLE = Linker.nativeLinker().downcallHandle(ADDR, DESC);
+    }
+
+    /**
+     * Function descriptor for:
+     * {@snippet lang=c :
+     * int64_t qs_stall_report_format(const qs_stall_report *report, char *buf, size_t len)
+     * }
+     */
+    public static FunctionDescriptor qs_stall_report_format$descriptor() {
+        return qs_stall_report_format.DESC;
+    }
+
+    /**
+     * Downcall method handle for:
+     * {@snippet lang=c :
+     * int64_t qs_stall_report_format(const qs_stall_report *report, char *buf, size_t len)
+     * }
+     */
+    public static MethodHandle qs_stall_report_format$handle() {
+        return qs_stall_report_format.HANDLE;
+    }
+
+    /**
+     * Address for:
+     * {@snippet lang=c :
+     * int64_t qs_stall_report_format(const qs_stall_report *report, char *buf, size_t len)
+     * }
+     */
+    public static MemorySegment qs_stall_report_format$address() {
+        return qs_stall_report_format.ADDR;
+    }
+
+    /**
+     * {@snippet lang=c :
+     * int64_t qs_stall_report_format(const qs_stall_report *report, char *buf, size_t len)
+     * }
+     */
+    public static long qs_stall_report_format(MemorySegment report, MemorySegment buf, long len) {
+        var mh$ = qs_stall_report_format.HANDLE;
+        try {
+            if (TRACE_DOWNCALLS) {
+                traceDowncall("qs_stall_report_format", report, buf, len);
+            }
+            return (long)mh$.invokeExact(report, buf, len);
         } catch (Error | RuntimeException ex) {
            throw ex;
         } catch (Throwable ex$) {
@@ -6922,6 +7573,24 @@ public class Quiesce extends Quiesce$shared {
      */
     public static long QS_GP_STEP() {
         return QS_GP_STEP;
+    }
+    private static final int QS_DEFAULT_STALL_TIMEOUT_MS = (int)1000L;
+    /**
+     * {@snippet lang=c :
+     * #define QS_DEFAULT_STALL_TIMEOUT_MS 1000
+     * }
+     */
+    public static int QS_DEFAULT_STALL_TIMEOUT_MS() {
+        return QS_DEFAULT_STALL_TIMEOUT_MS;
+    }
+    private static final int QS_STALL_TIMEOUT_MAX_MS = (int)3600000L;
+    /**
+     * {@snippet lang=c :
+     * #define QS_STALL_TIMEOUT_MAX_MS 3600000
+     * }
+     */
+    public static int QS_STALL_TIMEOUT_MAX_MS() {
+        return QS_STALL_TIMEOUT_MAX_MS;
     }
     private static final int QS_DEFAULT_WORKER_SLICE_US = (int)100L;
     /**

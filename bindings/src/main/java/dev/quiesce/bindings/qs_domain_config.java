@@ -18,6 +18,7 @@ import static java.lang.foreign.MemoryLayout.PathElement.*;
  *     qs_params params;
  *     int32_t use_membarrier;
  *     uint32_t worker_slice_us;
+ *     uint32_t stall_timeout_ms;
  * }
  * }
  */
@@ -30,7 +31,9 @@ public class qs_domain_config {
     private static final GroupLayout $LAYOUT = MemoryLayout.structLayout(
         qs_params.layout().withName("params"),
         Quiesce.C_INT.withName("use_membarrier"),
-        Quiesce.C_INT.withName("worker_slice_us")
+        Quiesce.C_INT.withName("worker_slice_us"),
+        Quiesce.C_INT.withName("stall_timeout_ms"),
+        MemoryLayout.paddingLayout(4)
     ).withName("qs_domain_config");
 
     /**
@@ -170,6 +173,50 @@ public class qs_domain_config {
      */
     public static void worker_slice_us(MemorySegment struct, int fieldValue) {
         struct.set(worker_slice_us$LAYOUT, worker_slice_us$OFFSET, fieldValue);
+    }
+
+    private static final OfInt stall_timeout_ms$LAYOUT = (OfInt)$LAYOUT.select(groupElement("stall_timeout_ms"));
+
+    /**
+     * Layout for field:
+     * {@snippet lang=c :
+     * uint32_t stall_timeout_ms
+     * }
+     */
+    public static final OfInt stall_timeout_ms$layout() {
+        return stall_timeout_ms$LAYOUT;
+    }
+
+    private static final long stall_timeout_ms$OFFSET = $LAYOUT.byteOffset(groupElement("stall_timeout_ms"));
+
+    /**
+     * Offset for field:
+     * {@snippet lang=c :
+     * uint32_t stall_timeout_ms
+     * }
+     */
+    public static final long stall_timeout_ms$offset() {
+        return stall_timeout_ms$OFFSET;
+    }
+
+    /**
+     * Getter for field:
+     * {@snippet lang=c :
+     * uint32_t stall_timeout_ms
+     * }
+     */
+    public static int stall_timeout_ms(MemorySegment struct) {
+        return struct.get(stall_timeout_ms$LAYOUT, stall_timeout_ms$OFFSET);
+    }
+
+    /**
+     * Setter for field:
+     * {@snippet lang=c :
+     * uint32_t stall_timeout_ms
+     * }
+     */
+    public static void stall_timeout_ms(MemorySegment struct, int fieldValue) {
+        struct.set(stall_timeout_ms$LAYOUT, stall_timeout_ms$OFFSET, fieldValue);
     }
 
     /**

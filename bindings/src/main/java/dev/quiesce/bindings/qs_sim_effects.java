@@ -21,6 +21,7 @@ import static java.lang.foreign.MemoryLayout.PathElement.*;
  *     uint32_t gps_ended;
  *     uint32_t slow_unlock;
  *     uint32_t drains_done;
+ *     uint64_t cookie;
  * }
  * }
  */
@@ -36,7 +37,8 @@ public class qs_sim_effects {
         Quiesce.C_INT.withName("notified_mask"),
         Quiesce.C_INT.withName("gps_ended"),
         Quiesce.C_INT.withName("slow_unlock"),
-        Quiesce.C_INT.withName("drains_done")
+        Quiesce.C_INT.withName("drains_done"),
+        Quiesce.C_LONG.withName("cookie")
     ).withName("qs_sim_effects");
 
     /**
@@ -308,6 +310,50 @@ public class qs_sim_effects {
      */
     public static void drains_done(MemorySegment struct, int fieldValue) {
         struct.set(drains_done$LAYOUT, drains_done$OFFSET, fieldValue);
+    }
+
+    private static final OfLong cookie$LAYOUT = (OfLong)$LAYOUT.select(groupElement("cookie"));
+
+    /**
+     * Layout for field:
+     * {@snippet lang=c :
+     * uint64_t cookie
+     * }
+     */
+    public static final OfLong cookie$layout() {
+        return cookie$LAYOUT;
+    }
+
+    private static final long cookie$OFFSET = $LAYOUT.byteOffset(groupElement("cookie"));
+
+    /**
+     * Offset for field:
+     * {@snippet lang=c :
+     * uint64_t cookie
+     * }
+     */
+    public static final long cookie$offset() {
+        return cookie$OFFSET;
+    }
+
+    /**
+     * Getter for field:
+     * {@snippet lang=c :
+     * uint64_t cookie
+     * }
+     */
+    public static long cookie(MemorySegment struct) {
+        return struct.get(cookie$LAYOUT, cookie$OFFSET);
+    }
+
+    /**
+     * Setter for field:
+     * {@snippet lang=c :
+     * uint64_t cookie
+     * }
+     */
+    public static void cookie(MemorySegment struct, long fieldValue) {
+        struct.set(cookie$LAYOUT, cookie$OFFSET, fieldValue);
     }
 
     /**

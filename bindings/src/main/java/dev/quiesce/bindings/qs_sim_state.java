@@ -31,6 +31,9 @@ import static java.lang.foreign.MemoryLayout.PathElement.*;
  *     uint64_t run_hash;
  *     qs_sim_reader readers[8];
  *     qs_stats stats;
+ *     uint64_t gp_seq_started;
+ *     uint64_t gp_seq_completed;
+ *     uint64_t gp_seq_wanted;
  * }
  * }
  */
@@ -56,7 +59,10 @@ public class qs_sim_state {
         Quiesce.C_LONG.withName("last_cb_run"),
         Quiesce.C_LONG.withName("run_hash"),
         MemoryLayout.sequenceLayout(8, qs_sim_reader.layout()).withName("readers"),
-        qs_stats.layout().withName("stats")
+        qs_stats.layout().withName("stats"),
+        Quiesce.C_LONG.withName("gp_seq_started"),
+        Quiesce.C_LONG.withName("gp_seq_completed"),
+        Quiesce.C_LONG.withName("gp_seq_wanted")
     ).withName("qs_sim_state");
 
     /**
@@ -807,6 +813,138 @@ public class qs_sim_state {
      */
     public static void stats(MemorySegment struct, MemorySegment fieldValue) {
         MemorySegment.copy(fieldValue, 0L, struct, stats$OFFSET, stats$LAYOUT.byteSize());
+    }
+
+    private static final OfLong gp_seq_started$LAYOUT = (OfLong)$LAYOUT.select(groupElement("gp_seq_started"));
+
+    /**
+     * Layout for field:
+     * {@snippet lang=c :
+     * uint64_t gp_seq_started
+     * }
+     */
+    public static final OfLong gp_seq_started$layout() {
+        return gp_seq_started$LAYOUT;
+    }
+
+    private static final long gp_seq_started$OFFSET = $LAYOUT.byteOffset(groupElement("gp_seq_started"));
+
+    /**
+     * Offset for field:
+     * {@snippet lang=c :
+     * uint64_t gp_seq_started
+     * }
+     */
+    public static final long gp_seq_started$offset() {
+        return gp_seq_started$OFFSET;
+    }
+
+    /**
+     * Getter for field:
+     * {@snippet lang=c :
+     * uint64_t gp_seq_started
+     * }
+     */
+    public static long gp_seq_started(MemorySegment struct) {
+        return struct.get(gp_seq_started$LAYOUT, gp_seq_started$OFFSET);
+    }
+
+    /**
+     * Setter for field:
+     * {@snippet lang=c :
+     * uint64_t gp_seq_started
+     * }
+     */
+    public static void gp_seq_started(MemorySegment struct, long fieldValue) {
+        struct.set(gp_seq_started$LAYOUT, gp_seq_started$OFFSET, fieldValue);
+    }
+
+    private static final OfLong gp_seq_completed$LAYOUT = (OfLong)$LAYOUT.select(groupElement("gp_seq_completed"));
+
+    /**
+     * Layout for field:
+     * {@snippet lang=c :
+     * uint64_t gp_seq_completed
+     * }
+     */
+    public static final OfLong gp_seq_completed$layout() {
+        return gp_seq_completed$LAYOUT;
+    }
+
+    private static final long gp_seq_completed$OFFSET = $LAYOUT.byteOffset(groupElement("gp_seq_completed"));
+
+    /**
+     * Offset for field:
+     * {@snippet lang=c :
+     * uint64_t gp_seq_completed
+     * }
+     */
+    public static final long gp_seq_completed$offset() {
+        return gp_seq_completed$OFFSET;
+    }
+
+    /**
+     * Getter for field:
+     * {@snippet lang=c :
+     * uint64_t gp_seq_completed
+     * }
+     */
+    public static long gp_seq_completed(MemorySegment struct) {
+        return struct.get(gp_seq_completed$LAYOUT, gp_seq_completed$OFFSET);
+    }
+
+    /**
+     * Setter for field:
+     * {@snippet lang=c :
+     * uint64_t gp_seq_completed
+     * }
+     */
+    public static void gp_seq_completed(MemorySegment struct, long fieldValue) {
+        struct.set(gp_seq_completed$LAYOUT, gp_seq_completed$OFFSET, fieldValue);
+    }
+
+    private static final OfLong gp_seq_wanted$LAYOUT = (OfLong)$LAYOUT.select(groupElement("gp_seq_wanted"));
+
+    /**
+     * Layout for field:
+     * {@snippet lang=c :
+     * uint64_t gp_seq_wanted
+     * }
+     */
+    public static final OfLong gp_seq_wanted$layout() {
+        return gp_seq_wanted$LAYOUT;
+    }
+
+    private static final long gp_seq_wanted$OFFSET = $LAYOUT.byteOffset(groupElement("gp_seq_wanted"));
+
+    /**
+     * Offset for field:
+     * {@snippet lang=c :
+     * uint64_t gp_seq_wanted
+     * }
+     */
+    public static final long gp_seq_wanted$offset() {
+        return gp_seq_wanted$OFFSET;
+    }
+
+    /**
+     * Getter for field:
+     * {@snippet lang=c :
+     * uint64_t gp_seq_wanted
+     * }
+     */
+    public static long gp_seq_wanted(MemorySegment struct) {
+        return struct.get(gp_seq_wanted$LAYOUT, gp_seq_wanted$OFFSET);
+    }
+
+    /**
+     * Setter for field:
+     * {@snippet lang=c :
+     * uint64_t gp_seq_wanted
+     * }
+     */
+    public static void gp_seq_wanted(MemorySegment struct, long fieldValue) {
+        struct.set(gp_seq_wanted$LAYOUT, gp_seq_wanted$OFFSET, fieldValue);
     }
 
     /**

@@ -29,6 +29,8 @@ import static java.lang.foreign.MemoryLayout.PathElement.*;
  *     uint64_t gp_lat_max_ns;
  *     uint64_t gp_lat_sum_ns;
  *     uint64_t gp_lat_hist[64];
+ *     uint64_t gps_no_readers;
+ *     uint64_t stalls;
  * }
  * }
  */
@@ -52,7 +54,9 @@ public class qs_stats {
         Quiesce.C_LONG.withName("syncs"),
         Quiesce.C_LONG.withName("gp_lat_max_ns"),
         Quiesce.C_LONG.withName("gp_lat_sum_ns"),
-        MemoryLayout.sequenceLayout(64, Quiesce.C_LONG).withName("gp_lat_hist")
+        MemoryLayout.sequenceLayout(64, Quiesce.C_LONG).withName("gp_lat_hist"),
+        Quiesce.C_LONG.withName("gps_no_readers"),
+        Quiesce.C_LONG.withName("stalls")
     ).withName("qs_stats");
 
     /**
@@ -742,6 +746,94 @@ public class qs_stats {
      */
     public static void gp_lat_hist(MemorySegment struct, long index0, long fieldValue) {
         gp_lat_hist$ELEM_HANDLE.set(struct, gp_lat_hist$OFFSET, index0, fieldValue);
+    }
+
+    private static final OfLong gps_no_readers$LAYOUT = (OfLong)$LAYOUT.select(groupElement("gps_no_readers"));
+
+    /**
+     * Layout for field:
+     * {@snippet lang=c :
+     * uint64_t gps_no_readers
+     * }
+     */
+    public static final OfLong gps_no_readers$layout() {
+        return gps_no_readers$LAYOUT;
+    }
+
+    private static final long gps_no_readers$OFFSET = $LAYOUT.byteOffset(groupElement("gps_no_readers"));
+
+    /**
+     * Offset for field:
+     * {@snippet lang=c :
+     * uint64_t gps_no_readers
+     * }
+     */
+    public static final long gps_no_readers$offset() {
+        return gps_no_readers$OFFSET;
+    }
+
+    /**
+     * Getter for field:
+     * {@snippet lang=c :
+     * uint64_t gps_no_readers
+     * }
+     */
+    public static long gps_no_readers(MemorySegment struct) {
+        return struct.get(gps_no_readers$LAYOUT, gps_no_readers$OFFSET);
+    }
+
+    /**
+     * Setter for field:
+     * {@snippet lang=c :
+     * uint64_t gps_no_readers
+     * }
+     */
+    public static void gps_no_readers(MemorySegment struct, long fieldValue) {
+        struct.set(gps_no_readers$LAYOUT, gps_no_readers$OFFSET, fieldValue);
+    }
+
+    private static final OfLong stalls$LAYOUT = (OfLong)$LAYOUT.select(groupElement("stalls"));
+
+    /**
+     * Layout for field:
+     * {@snippet lang=c :
+     * uint64_t stalls
+     * }
+     */
+    public static final OfLong stalls$layout() {
+        return stalls$LAYOUT;
+    }
+
+    private static final long stalls$OFFSET = $LAYOUT.byteOffset(groupElement("stalls"));
+
+    /**
+     * Offset for field:
+     * {@snippet lang=c :
+     * uint64_t stalls
+     * }
+     */
+    public static final long stalls$offset() {
+        return stalls$OFFSET;
+    }
+
+    /**
+     * Getter for field:
+     * {@snippet lang=c :
+     * uint64_t stalls
+     * }
+     */
+    public static long stalls(MemorySegment struct) {
+        return struct.get(stalls$LAYOUT, stalls$OFFSET);
+    }
+
+    /**
+     * Setter for field:
+     * {@snippet lang=c :
+     * uint64_t stalls
+     * }
+     */
+    public static void stalls(MemorySegment struct, long fieldValue) {
+        struct.set(stalls$LAYOUT, stalls$OFFSET, fieldValue);
     }
 
     /**

@@ -9,8 +9,10 @@ import dev.quiesce.spi.NotifierHandle;
 import dev.quiesce.spi.RcuBackend;
 import java.time.Duration;
 import java.util.Objects;
+import java.util.concurrent.CompletionStage;
 import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.TimeUnit;
+import java.util.function.Consumer;
 
 /**
  * A read-copy-update (RCU) domain: readers that never block, writers that
@@ -172,6 +174,9 @@ public final class RcuDomain implements AutoCloseable {
     private final Reader[] slots;
     private final ThreadLocal<Reader> local;
     private final Callbacks callbacks;
+    /* Polled GPs and stall warnings (issue 15): see those classes. */
+    private final PolledGracePeriods gracePeriods;
+    private final StallDispatcher stalls;
 
     private RcuDomain(Builder b) {
         Backend kind = b.backend != null ? b.backend : Backends.defaultBackend();
@@ -184,6 +189,13 @@ public final class RcuDomain implements AutoCloseable {
         this.registry = new ReaderRegistry(this, impl);
         this.slots = registry.slots;
         this.local = registry.local;
+        this.gracePeriods = new PolledGracePeriods(impl);
+        if (config.stallTimeoutMillis() != 0) {
+            this.stalls = new StallDispatcher(registry, b.onStall);
+            impl.setStallSink(stalls);
+        } else {
+            this.stalls = null;
+        }
     }
 
     /**
@@ -206,14 +218,16 @@ public final class RcuDomain implements AutoCloseable {
     /**
      * Configures and creates an {@link RcuDomain}. Defaults: {@link Policy#FQS},
      * 10 ms poll period, poll limit 5, callback threshold 30, membarrier when
-     * the kernel offers it, the default {@linkplain Backend backend}, and
-     * {@link #PRINT_TO_STDERR}.
+     * the kernel offers it, the default {@linkplain Backend backend},
+     * {@link #PRINT_TO_STDERR}, and stall warnings after 1 s logged through
+     * {@link System.Logger}.
      */
     public static final class Builder {
         /* The RCU tunables; DomainConfig's constructor checks each. */
         private DomainConfig config = DomainConfig.defaults(Policy.FQS);
         private Backend backend;
         private CallbackExceptionHandler handler = PRINT_TO_STDERR;
+        private Consumer<StallReport> onStall = StallDispatcher.LOG;
 
         private Builder() {
         }
@@ -303,6 +317,51 @@ public final class RcuDomain implements AutoCloseable {
          */
         public Builder workerSliceMicros(int micros) {
             config = config.withWorkerSliceMicros(micros);
+            return this;
+        }
+
+        /**
+         * How long a grace period may wait for readers before it is reported
+         * as a stall (default 1 s; {@link Duration#ZERO} turns stall warnings
+         * off). A stalled grace period is reported once at this timeout and
+         * once more at three times it, to the {@linkplain #onStall consumer}.
+         * The timeout counts in whole milliseconds (a fraction rounds up); the
+         * pure-Java backend may report up to one poll period late.
+         *
+         * @param timeout the stall timeout, or zero for none
+         * @return this builder
+         * @throws NullPointerException if {@code timeout} is null
+         * @throws IllegalArgumentException if {@code timeout} is negative or longer than
+         *         {@value DomainConfig#MAX_STALL_TIMEOUT_MILLIS} ms
+         */
+        public Builder stallTimeout(Duration timeout) {
+            Objects.requireNonNull(timeout, "timeout");
+            if (timeout.isNegative()) {
+                throw new IllegalArgumentException("negative stall timeout: " + timeout);
+            }
+            Duration max = Duration.ofMillis(DomainConfig.MAX_STALL_TIMEOUT_MILLIS);
+            if (timeout.compareTo(max) > 0) {
+                throw new IllegalArgumentException("stall timeout above " + max + ": " + timeout);
+            }
+            long ms = timeout.toMillis() + (timeout.minusMillis(timeout.toMillis()).isZero() ? 0 : 1);
+            config = config.withStallTimeoutMillis(ms);
+            return this;
+        }
+
+        /**
+         * Who receives {@linkplain StallReport stall reports}. The default logs
+         * {@code report.toString()} at {@link System.Logger.Level#WARNING}
+         * through the {@link System.Logger} named {@code "dev.quiesce"}. The
+         * consumer runs on a separate daemon thread of the domain, one report
+         * at a time, so it may block; what it throws is printed to
+         * {@code System.err}.
+         *
+         * @param consumer the receiver of stall reports
+         * @return this builder
+         * @throws NullPointerException if {@code consumer} is null
+         */
+        public Builder onStall(Consumer<StallReport> consumer) {
+            this.onStall = Objects.requireNonNull(consumer, "consumer");
             return this;
         }
 
@@ -533,6 +592,93 @@ public final class RcuDomain implements AutoCloseable {
         impl.drain();
     }
 
+    // ------------------------------------------------------------ polled GPs
+
+    /**
+     * Takes a polled-grace-period cookie (Linux's
+     * {@code get_state_synchronize_rcu}): {@link #pollState(GpState)} reads
+     * it done once a full grace period has elapsed after this call. Starts no
+     * grace period: use {@link #startPoll()} when nothing else will.
+     *
+     * @return the cookie
+     * @throws IllegalStateException if the domain is closed
+     */
+    public GpState gpState() {
+        registry.checkOpen("gpState()");
+        return GpState.of(impl.gpState());
+    }
+
+    /**
+     * Takes a cookie like {@link #gpState()} and makes sure a grace period
+     * that completes it will run soon, even with no callback queued (Linux's
+     * {@code start_poll_synchronize_rcu}). Never blocks for the grace period;
+     * may be called inside a read section.
+     *
+     * @return the cookie
+     * @throws IllegalStateException if the domain is closed or closing
+     * @throws RcuException if the worker thread cannot be started
+     */
+    public GpState startPoll() {
+        registry.checkOpen("startPoll()");
+        return GpState.of(impl.startPoll());
+    }
+
+    /**
+     * Whether a full grace period has elapsed since {@code state} was taken
+     * (Linux's {@code poll_state_synchronize_rcu}): then every read section
+     * that was open at that moment has ended, and its actions happen-before
+     * this method returns {@code true}. Wrap-safe (see {@link GpState}).
+     * Never blocks.
+     *
+     * @param state a cookie of this domain
+     * @return {@code true} if a full grace period has elapsed since the cookie
+     * @throws NullPointerException if {@code state} is null
+     * @throws IllegalStateException if the domain is closed
+     */
+    public boolean pollState(GpState state) {
+        Objects.requireNonNull(state, "state");
+        registry.checkOpen("pollState()");
+        return impl.pollState(state.value());
+    }
+
+    /**
+     * Returns at once if a full grace period has elapsed since {@code state}
+     * was taken, else waits for one as {@link #synchronize()} does (Linux's
+     * {@code cond_synchronize_rcu}).
+     *
+     * @param state a cookie of this domain
+     * @throws NullPointerException if {@code state} is null
+     * @throws IllegalStateException as {@link #synchronize()}
+     */
+    public void condSynchronize(GpState state) {
+        Objects.requireNonNull(state, "state");
+        registry.checkOpen("condSynchronize()");
+        registry.checkNotInSection("condSynchronize()");
+        registry.reapDeadReaders();
+        impl.condSynchronize(state.value());
+    }
+
+    /**
+     * A stage completed once a full grace period has elapsed after this call,
+     * with no thread blocked per caller: the domain's worker completes it.
+     * Concurrent callers share grace periods and one internal callback per
+     * round (counted in {@link Stats#callbacksQueued()}), so thousands of
+     * waiters cost a handful of grace periods. Dependent stages added without
+     * an executor run on the worker thread, like callbacks: keep them short
+     * and non-blocking. May be called inside a read section (the stage then
+     * completes only after the section ends). If the domain closes before
+     * the grace period, the stage completes exceptionally with
+     * {@link IllegalStateException}.
+     *
+     * @return the stage
+     * @throws IllegalStateException if the domain is closed or closing
+     * @throws RcuException if the worker thread cannot be started
+     */
+    public CompletionStage<Void> gracePeriod() {
+        registry.checkOpen("gracePeriod()");
+        return gracePeriods.add();
+    }
+
     /**
      * Asks the current (or next) grace period to enter the force-quiescent
      * state: busy readers' force notifiers run and the writer is woken by the
@@ -624,6 +770,13 @@ public final class RcuDomain implements AutoCloseable {
     }
 
     /**
+     * {@return the stall timeout ({@link Duration#ZERO}: stall warnings off)}
+     */
+    public Duration stallTimeout() {
+        return Duration.ofMillis(config.stallTimeoutMillis());
+    }
+
+    /**
      * {@return whether {@link #close()} has completed}
      */
     public boolean isClosed() {
@@ -670,6 +823,9 @@ public final class RcuDomain implements AutoCloseable {
             throw new IllegalStateException("close() from a callback of the same domain would wait for itself");
         }
         registry.close();
+        if (stalls != null && isClosed()) {
+            stalls.shutdown();
+        }
     }
 
     @Override

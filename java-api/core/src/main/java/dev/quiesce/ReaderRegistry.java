@@ -120,6 +120,16 @@ final class ReaderRegistry {
         };
     }
 
+    /* The live Reader `t` registered, or null (stall reports; lock-free, may miss a racing registration). */
+    Reader readerOf(Thread t) {
+        for (Reader r : readers) {
+            if (r.thread == t && !r.released) {
+                return r;
+            }
+        }
+        return null;
+    }
+
     void reapDeadReaders() {
         boolean any = false;
         for (Reader r : readers) {

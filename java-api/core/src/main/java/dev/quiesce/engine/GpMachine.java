@@ -30,7 +30,7 @@ public final class GpMachine {
     private final Params params;
     private final Fault fault;
     /** {@code state}: IDLE between GPs. */
-    private GpState state;
+    private GpPhase state;
     /** {@code cause}: of this GP (NONE until forced); kept after the GP ends, as in C. */
     private FqsCause cause;
     /** {@code polls}: poll periods slept in this GP (unsigned); kept after the GP ends, as in C. */
@@ -56,7 +56,7 @@ public final class GpMachine {
     public GpMachine(Params params, Fault fault) {
         this.params = Objects.requireNonNull(params, "params");
         this.fault = Objects.requireNonNull(fault, "fault");
-        this.state = GpState.IDLE;
+        this.state = GpPhase.IDLE;
         this.cause = FqsCause.NONE;
         this.polls = 0;
         this.expedited = false;
@@ -68,7 +68,7 @@ public final class GpMachine {
      * @param expeditedGp a GP begins (gp_ctr was just advanced)
      */
     public void begin(boolean expeditedGp) {
-        state = params.policy() == Policy.LEGACY ? GpState.LEGACY : GpState.NORMAL;
+        state = params.policy() == Policy.LEGACY ? GpPhase.LEGACY : GpPhase.NORMAL;
         cause = FqsCause.NONE;
         polls = 0;
         expedited = expeditedGp;
@@ -82,7 +82,7 @@ public final class GpMachine {
      * @return whether the writer must arm the GP event
      */
     public boolean arms() {
-        return state == GpState.FORCED || state == GpState.LEGACY;
+        return state == GpPhase.FORCED || state == GpPhase.LEGACY;
     }
 
     /**
@@ -93,11 +93,11 @@ public final class GpMachine {
      * @return whether notifiers fire
      */
     public boolean notifiesInScan(GpInput in) {
-        if (fault == Fault.NOTIFY_IN_NORMAL && state == GpState.NORMAL) {
+        if (fault == Fault.NOTIFY_IN_NORMAL && state == GpPhase.NORMAL) {
             return true;
         }
         /* Before the seed, the only kick: blocking readers while a drain runs. */
-        return state == GpState.LEGACY && in.draining() != 0;
+        return state == GpPhase.LEGACY && in.draining() != 0;
     }
 
     /** The first trigger that holds, in a fixed priority order, or NONE. Mirrors {@code fqs_trigger}. */
@@ -138,7 +138,7 @@ public final class GpMachine {
                 if (c == FqsCause.NONE) {
                     return GpAction.SLEEP;
                 }
-                state = GpState.FORCED;
+                state = GpPhase.FORCED;
                 cause = c;
                 return GpAction.FORCE;
             }
@@ -157,7 +157,7 @@ public final class GpMachine {
      * effect on an idle machine. Mirrors {@code qs_gp_expedite}.
      */
     public void expedite() {
-        if (state != GpState.IDLE) {
+        if (state != GpPhase.IDLE) {
             expedited = true;
         }
     }
@@ -169,7 +169,7 @@ public final class GpMachine {
 
     /** The GP ended; back to IDLE (cause and polls stay readable). Mirrors {@code qs_gp_end}. */
     public void end() {
-        state = GpState.IDLE;
+        state = GpPhase.IDLE;
         expedited = false;
     }
 
@@ -185,7 +185,7 @@ public final class GpMachine {
      *
      * @return the gp state
      */
-    public GpState state() {
+    public GpPhase state() {
         return state;
     }
 

@@ -10,5 +10,5 @@ package dev.quiesce.engine;
  * @param polls     poll periods slept in the current (or last) GP, unsigned
  * @param expedited the current GP was started by a direct synchronize()
  */
-public record GpSnapshot(Params params, GpState state, FqsCause cause, int polls, boolean expedited) {
+public record GpSnapshot(Params params, GpPhase state, FqsCause cause, int polls, boolean expedited) {
 }

@@ -21,10 +21,12 @@ import java.util.Arrays;
  * @param gpLatMaxNs      runtime only (0 in the sim): the longest GP
  * @param gpLatSumNs      runtime only: the sum of GP latencies
  * @param gpLatHist       runtime only: bucket i counts GPs whose latency in ns has bit length i ({@link #HIST_BUCKETS} entries)
+ * @param gpsNoReaders    GPs (in gps) that found no registered reader: nothing to wait for; the
+ *                        runtime leaves them out of the latency fields; the sim counts them too
  */
 public record Stats(long gps, long gpsFqs, long[] fqsByCause, long polls, long slowUnlocks, long notifierCalls,
                     long callbacksQueued, long callbacksRun, long drains, long forces, long syncs,
-                    long gpLatMaxNs, long gpLatSumNs, long[] gpLatHist) {
+                    long gpLatMaxNs, long gpLatSumNs, long[] gpLatHist, long gpsNoReaders) {
 
     /** Entries of {@link #gpLatHist}. */
     public static final int HIST_BUCKETS = 64;
@@ -32,6 +34,32 @@ public record Stats(long gps, long gpsFqs, long[] fqsByCause, long polls, long s
     /** All zero. */
     public static final Stats ZERO = new Stats(0, 0, new long[FqsCause.COUNT], 0, 0, 0, 0, 0, 0, 0, 0, 0, 0,
             new long[HIST_BUCKETS]);
+
+    /**
+     * As the canonical constructor, with no GP counted as reader-less
+     * (for runtimes that do not count them).
+     *
+     * @param gps grace periods completed
+     * @param gpsFqs of which entered FQS
+     * @param fqsByCause FQS entries per cause
+     * @param polls poll periods slept
+     * @param slowUnlocks slow-path unlocks
+     * @param notifierCalls force notifier invocations
+     * @param callbacksQueued callbacks queued
+     * @param callbacksRun callbacks invoked
+     * @param drains drains completed
+     * @param forces force() requests
+     * @param syncs direct synchronize() calls completed
+     * @param gpLatMaxNs the longest GP
+     * @param gpLatSumNs the sum of GP latencies
+     * @param gpLatHist the GP latency histogram
+     */
+    public Stats(long gps, long gpsFqs, long[] fqsByCause, long polls, long slowUnlocks, long notifierCalls,
+                 long callbacksQueued, long callbacksRun, long drains, long forces, long syncs,
+                 long gpLatMaxNs, long gpLatSumNs, long[] gpLatHist) {
+        this(gps, gpsFqs, fqsByCause, polls, slowUnlocks, notifierCalls, callbacksQueued, callbacksRun, drains,
+                forces, syncs, gpLatMaxNs, gpLatSumNs, gpLatHist, 0);
+    }
 
     /** Copies the arrays and checks their lengths. */
     public Stats {

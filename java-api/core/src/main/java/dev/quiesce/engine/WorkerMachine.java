@@ -10,7 +10,7 @@ import java.util.Objects;
  *
  * <p>Usage, as the worker loop:
  * <pre>{@code
- * switch (w.next(pending)) {
+ * switch (w.decide(pending, gpWanted)) {
  * case WAIT_WORK: block until a callback is queued; break;
  * case PREPOLL:   sleep one poll period; w.prepollDone(); break;
  * case RUN_GP:    run a GP; w.gpDone(); invoke w.batch() callbacks; w.batchDone(); break;
@@ -58,19 +58,41 @@ public final class WorkerMachine {
     }
 
     /**
-     * Decide the next action given the pending count (unsigned). On RUN_GP,
-     * {@link #batch()} is the snapshot to invoke after the GP. Mirrors
+     * Decide the next action given the pending count (unsigned), with no
+     * polled GP requested: {@code decide(pending, false)}. Mirrors
      * {@code qs_worker_next}.
      *
-     * @param pending the pending
+     * @param pending the number of callbacks queued (unsigned)
      * @return the worker action
      * @throws IllegalStateException while a GP or a batch is in progress
      *         (C returns {@code -EINVAL})
      */
     public WorkerAction next(int pending) {
+        return decide(pending, false);
+    }
+
+    /**
+     * Decide the next action given the pending count (unsigned) and whether
+     * a polled GP was requested ({@code gpWanted}: some start-poll cookie is
+     * not done yet). On RUN_GP, {@link #batch()} is the snapshot to invoke
+     * after the GP. A wanted GP runs at once from IDLE even with no
+     * callbacks (batch 0) and ends LEGACY pre-polls: the poll's caller asked
+     * for one as soon as possible. Mirrors {@code qs_worker_decide}.
+     *
+     * @param pending the number of callbacks queued (unsigned)
+     * @param gpWanted a polled GP is wanted
+     * @return the worker action
+     * @throws IllegalStateException while a GP or a batch is in progress
+     *         (C returns {@code -EINVAL})
+     */
+    public WorkerAction decide(int pending, boolean gpWanted) {
         switch (state) {
             case IDLE:
                 if (pending == 0) {
+                    if (gpWanted) {
+                        /* A polled GP was asked for: run one with no callbacks. */
+                        return startGp(0);
+                    }
                     return WorkerAction.WAIT_WORK;
                 }
                 if (params.policy() != Policy.LEGACY || fault == Fault.LEGACY_PREPOLL_SKIPPED) {
@@ -80,18 +102,18 @@ public final class WorkerMachine {
                 /* Before the seed: hope for a pile-up first. */
                 state = WorkerState.PREPOLL;
                 prepolls = 0;
-                return prepollDecision(pending);
+                return prepollDecision(pending, gpWanted);
             case PREPOLL:
-                return prepollDecision(pending);
+                return prepollDecision(pending, gpWanted);
             default:
                 /* A GP or a batch is in progress: nothing new to decide. */
                 throw new IllegalStateException("worker busy: " + state);
         }
     }
 
-    /** The PREPOLL case of {@code qs_worker_next} (C falls through into it from IDLE). */
-    private WorkerAction prepollDecision(int pending) {
-        if (Integer.compareUnsigned(pending, params.cbThreshold()) >= 0
+    /** The PREPOLL case of {@code qs_worker_decide} (C falls through into it from IDLE). */
+    private WorkerAction prepollDecision(int pending, boolean gpWanted) {
+        if (gpWanted || Integer.compareUnsigned(pending, params.cbThreshold()) >= 0
                 || Integer.compareUnsigned(prepolls, params.pollLimit()) >= 0) {
             return startGp(pending);
         }

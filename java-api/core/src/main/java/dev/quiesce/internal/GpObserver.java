@@ -40,6 +40,16 @@ public interface GpObserver {
     void forced();
 
     /**
+     * {@return the name of a {@code qs_fqs_cause} value ("NONE", "EXPEDITED", ...), "UNKNOWN" if out of range}
+     *
+     * @param cause the C value
+     */
+    static String causeName(int cause) {
+        return cause >= 0 && cause < dev.quiesce.engine.FqsCause.COUNT
+                ? dev.quiesce.engine.FqsCause.valueOf(cause).name() : "UNKNOWN";
+    }
+
+    /**
      * A backend domain that can report its events to a {@link GpObserver}.
      */
     interface Observable {

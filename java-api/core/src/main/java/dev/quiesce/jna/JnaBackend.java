@@ -1,16 +1,22 @@
 package dev.quiesce.jna;
 
 import com.sun.jna.CallbackThreadInitializer;
+import com.sun.jna.Function;
 import com.sun.jna.Memory;
 import com.sun.jna.Native;
+import com.sun.jna.NativeLibrary;
 import com.sun.jna.Pointer;
 import dev.quiesce.Backend;
 import dev.quiesce.BackendUnavailableException;
 import dev.quiesce.ErrorCode;
+import dev.quiesce.internal.NativeStalls;
 import dev.quiesce.spi.BackendDomain;
 import dev.quiesce.spi.DomainConfig;
 import dev.quiesce.spi.RawStats;
 import dev.quiesce.spi.RcuBackend;
+import dev.quiesce.spi.StallInfo;
+import java.util.ArrayList;
+import java.util.List;
 import java.util.Map;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.atomic.AtomicLong;
@@ -49,6 +55,24 @@ public final class JnaBackend implements RcuBackend {
     /* The only callback objects ever handed to native code; never collected. */
     static final JnaLib.CbFn CALLBACK = JnaBackend::onCallback;
     static final JnaLib.NotifyFn NOTIFY = JnaBackend::onNotify;
+    static final JnaLib.StallFn STALL = JnaBackend::onStall;
+
+    static final long CONFIG_STALL_TIMEOUT;
+    static final long REPORT_GP;
+    static final long REPORT_ELAPSED;
+    static final long REPORT_TIMEOUT;
+    static final long REPORT_NTH;
+    static final long REPORT_POLICY;
+    static final long REPORT_CAUSE;
+    static final long REPORT_TOTAL;
+    static final long REPORT_N;
+    static final long REPORT_READERS;
+    static final long SREADER_SIZE;
+    static final long SREADER_TID;
+    static final long SREADER_NAME;
+    static final long SREADER_INSIDE;
+    static final long SREADER_DEPTH;
+    static final long SREADER_KICKS;
 
     private static final String[] STATS_FIELDS = {
         "gps", "gps_fqs", "fqs_by_cause", "polls", "slow_unlocks", "notifier_calls", "callbacks_queued",
@@ -70,12 +94,29 @@ public final class JnaBackend implements RcuBackend {
         PARAMS_CB_THRESHOLD = JnaLib.offsetof("qs_params", "cb_threshold");
         PARAMS_POLL_PERIOD = JnaLib.offsetof("qs_params", "poll_period_ns");
         STATS_SIZE = JnaLib.sizeof("qs_stats");
+        CONFIG_STALL_TIMEOUT = JnaLib.offsetof("qs_domain_config", "stall_timeout_ms");
+        REPORT_GP = JnaLib.offsetof("qs_stall_report", "gp");
+        REPORT_ELAPSED = JnaLib.offsetof("qs_stall_report", "elapsed_ns");
+        REPORT_TIMEOUT = JnaLib.offsetof("qs_stall_report", "timeout_ns");
+        REPORT_NTH = JnaLib.offsetof("qs_stall_report", "nth");
+        REPORT_POLICY = JnaLib.offsetof("qs_stall_report", "policy");
+        REPORT_CAUSE = JnaLib.offsetof("qs_stall_report", "cause");
+        REPORT_TOTAL = JnaLib.offsetof("qs_stall_report", "nreaders_total");
+        REPORT_N = JnaLib.offsetof("qs_stall_report", "nreaders");
+        REPORT_READERS = JnaLib.offsetof("qs_stall_report", "readers");
+        SREADER_SIZE = JnaLib.sizeof("qs_stall_reader");
+        SREADER_TID = JnaLib.offsetof("qs_stall_reader", "tid");
+        SREADER_NAME = JnaLib.offsetof("qs_stall_reader", "name");
+        SREADER_INSIDE = JnaLib.offsetof("qs_stall_reader", "inside_ns");
+        SREADER_DEPTH = JnaLib.offsetof("qs_stall_reader", "depth");
+        SREADER_KICKS = JnaLib.offsetof("qs_stall_reader", "kicks");
         for (int i = 0; i < STATS_FIELDS.length; i++) {
             STATS_OFFSETS[i] = JnaLib.offsetof("qs_stats", STATS_FIELDS[i]);
         }
         CallbackThreadInitializer daemon = new CallbackThreadInitializer(true, false, "quiesce-worker");
         Native.setCallbackThreadInitializer(CALLBACK, daemon);
         Native.setCallbackThreadInitializer(NOTIFY, daemon);
+        Native.setCallbackThreadInitializer(STALL, daemon);
     }
 
     private final String description;
@@ -115,6 +156,7 @@ public final class JnaBackend implements RcuBackend {
             cfg.setLong(CONFIG_PARAMS + PARAMS_POLL_PERIOD, config.pollPeriodNanos());
             cfg.setInt(CONFIG_USE_MEMBARRIER, config.useMembarrier() ? 1 : 0);
             cfg.setInt(CONFIG_WORKER_SLICE, config.workerSliceMicros());
+            cfg.setInt(CONFIG_STALL_TIMEOUT, (int) config.stallTimeoutMillis());
             out.setPointer(0, null);
             ErrorCode.check(JnaLib.qs_domain_new(cfg, out), "qs_domain_new");
             return new JnaDomain(out.getPointer(0));
@@ -157,6 +199,50 @@ public final class JnaBackend implements RcuBackend {
             }
         } catch (Throwable t) {
             lastResort("notifier", t);
+        }
+    }
+
+    /* Upcall: a GP stalls (C writer thread, GP sync mutex held): copy the report, hand it on. */
+    private static void onStall(Pointer report, Pointer opaque) {
+        try {
+            long id = Pointer.nativeValue(opaque);
+            NativeStalls table = NativeStalls.forId(id);
+            int n = report.getInt(REPORT_N);
+            Pointer all = report.getPointer(REPORT_READERS);
+            List<StallInfo.Reader> readers = new ArrayList<>(n);
+            for (int i = 0; i < n && all != null && table != null; i++) {
+                Pointer sr = all.share(i * SREADER_SIZE);
+                readers.add(table.reader(sr.getLong(SREADER_TID), NativeStalls.name(sr.getByteArray(SREADER_NAME, 16)),
+                        sr.getLong(SREADER_INSIDE), sr.getInt(SREADER_DEPTH),
+                        Integer.toUnsignedLong(sr.getInt(SREADER_KICKS))));
+            }
+            NativeStalls.deliver(id, report.getLong(REPORT_GP), report.getLong(REPORT_ELAPSED),
+                    report.getLong(REPORT_TIMEOUT), report.getInt(REPORT_NTH), report.getInt(REPORT_POLICY),
+                    report.getInt(REPORT_CAUSE), report.getInt(REPORT_TOTAL), readers);
+        } catch (Throwable t) {
+            lastResort("stall handler", t);
+        }
+    }
+
+    /** gettid() from libc, bound lazily; absent: -1 (Java readers then read as C threads in reports). */
+    private static final class Tid {
+        static final Function GETTID = find();
+
+        private static Function find() {
+            try {
+                return NativeLibrary.getInstance("c").getFunction("gettid");
+            } catch (LinkageError | RuntimeException e) {
+                return null;
+            }
+        }
+    }
+
+    /** The calling thread's kernel thread id, or -1. */
+    static long currentTid() {
+        try {
+            return Tid.GETTID != null ? Tid.GETTID.invokeInt(new Object[0]) : -1;
+        } catch (LinkageError | RuntimeException e) {
+            return -1;
         }
     }
 

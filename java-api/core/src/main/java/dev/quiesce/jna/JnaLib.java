@@ -34,6 +34,11 @@ final class JnaLib {
         void invoke(Pointer reader, Pointer opaque);
     }
 
+    /** {@code qs_stall_handler}. */
+    interface StallFn extends Callback {
+        void invoke(Pointer report, Pointer opaque);
+    }
+
     static native int qs_domain_config_init(Pointer cfg, int policy);
 
     static native int qs_domain_new(Pointer cfg, Pointer out);
@@ -63,6 +68,17 @@ final class JnaLib {
     static native void qs_force(Pointer dom);
 
     static native void qs_stats_get(Pointer dom, Pointer out);
+
+    static native long qs_get_state(Pointer dom);
+
+    static native long qs_start_poll(Pointer dom);
+
+    /* C bool: one byte (the upper bits of the return register are unspecified). */
+    static native byte qs_poll_state(Pointer dom, long cookie);
+
+    static native void qs_cond_synchronize(Pointer dom, long cookie);
+
+    static native int qs_set_stall_handler(Pointer dom, StallFn fn, Pointer opaque);
 
     static native long qs_layout_sizeof(String type);
 

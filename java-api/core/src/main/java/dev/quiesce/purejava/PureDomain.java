@@ -5,6 +5,7 @@ import dev.quiesce.engine.FqsCause;
 import dev.quiesce.engine.GpAction;
 import dev.quiesce.engine.GpInput;
 import dev.quiesce.engine.GpMachine;
+import dev.quiesce.engine.GpSeq;
 import dev.quiesce.engine.Params;
 import dev.quiesce.engine.Policy;
 import dev.quiesce.engine.ReaderState;
@@ -12,6 +13,7 @@ import dev.quiesce.engine.Stats;
 import dev.quiesce.engine.WorkerAction;
 import dev.quiesce.engine.WorkerMachine;
 import dev.quiesce.internal.GpObserver;
+import dev.quiesce.spi.StallInfo;
 import java.lang.invoke.MethodHandles;
 import java.lang.invoke.VarHandle;
 import java.util.ArrayList;
@@ -25,6 +27,7 @@ import java.util.concurrent.atomic.AtomicLong;
 import java.util.concurrent.atomic.AtomicLongArray;
 import java.util.concurrent.locks.Condition;
 import java.util.concurrent.locks.ReentrantLock;
+import java.util.function.Consumer;
 
 /**
  * A pure-Java RCU domain with QEMU's semantics ({@code qs_domain}): a reader
@@ -112,11 +115,19 @@ public final class PureDomain implements AutoCloseable {
     /* syncLock */
     private final GpMachine gp;
 
-    /* gpLock: GP sharing */
+    /* gpLock: GP sharing. GP numbers (see GpSeq): gpStarted is the last GP
+     * claimed, gpCompleted the last completed; written under gpLock,
+     * gpCompleted also read without it (volatile) by pollState(). */
     private long gpStarted;
-    private long gpCompleted;
+    private volatile long gpCompleted;
     private boolean gpRunning;
     private int expediteWaiters;
+    /** The latest cookie startPoll() asked for: the worker runs a GP while it is not done. */
+    private long gpWanted;
+
+    /* Stall warnings: set once by setStallWatch() before the domain is used. */
+    private volatile long stallTimeoutNs;
+    private volatile Consumer<StallInfo> stallSink;
 
     /** Set by a reader's slow-path unlock (and by drain); the writer blocks on it in FORCED/LEGACY state. */
     private final Event gpEvent = new Event();
@@ -331,6 +342,7 @@ public final class PureDomain implements AutoCloseable {
 
     /** Fire one reader's notifiers, on the writer's thread, locks held. Mirrors {@code notify_reader}. */
     private void notifyReader(PureReader r) {
+        r.kicks += r.notifiers.size();
         for (int i = 0; i < r.notifiers.size(); i++) {
             try {
                 r.notifiers.get(i).forceQuiescentState(r);
@@ -354,14 +366,16 @@ public final class PureDomain implements AutoCloseable {
      * held; drops and retakes registryLock while it sleeps or blocks.
      * Mirrors {@code wait_for_readers}.
      */
-    private void waitForReaders(boolean expedited) {
+    private void waitForReaders(boolean expedited, long gpNumber, long t0) {
         final long g = (long) GP_CTR.getOpaque(this);
         for (PureReader r : registry) {
             toCheck.add(r);
             r.inCheck = true;
+            r.kicks = 0;
         }
         gp.begin(expedited);
         boolean firstScan = true; /* observer: readersWaited */
+        Stall stall = new Stall(gpNumber, t0);
 
         for (;;) {
             /* Reset before the inputs are read below: a force() or drain()
@@ -436,6 +450,11 @@ public final class PureDomain implements AutoCloseable {
                     }
                     gp.pollDone();
                     polls.incrementAndGet();
+                    /* A report may be up to one poll period late: the sleep is
+                     * not cut short for it (that would count as a poll). */
+                    if (stall.left(System.nanoTime()) <= 0) {
+                        stall.report();
+                    }
                     break;
                 case FORCE:
                     gpFqsNanos = System.nanoTime();
@@ -447,16 +466,106 @@ public final class PureDomain implements AutoCloseable {
                     break; /* arm and rescan at once */
                 case WAIT:
                 default:
-                    /* Same list invariant as above while unlocked. */
+                    /* Same list invariant as above while unlocked. The wait is
+                     * cut into slices ending at the stall deadlines, where the
+                     * report is made without a rescan (a rescan could fire
+                     * LEGACY notifiers again). */
                     registryLock.unlock();
                     try {
-                        gpEvent.await();
+                        for (;;) {
+                            long left = stall.left(System.nanoTime());
+                            if (left == Long.MAX_VALUE) {
+                                gpEvent.await();
+                                break;
+                            }
+                            if (left > 0 && gpEvent.await(left)) {
+                                break;
+                            }
+                            registryLock.lock();
+                            try {
+                                stall.report();
+                            } finally {
+                                registryLock.unlock();
+                            }
+                        }
                     } finally {
                         registryLock.lock();
                     }
                     break;
             }
         }
+    }
+
+    /**
+     * One GP's stall watch: a report at the stall timeout and a repeat at
+     * three times it, then none. Used by the GP writer only; report() runs
+     * with registryLock held (it reads toCheck).
+     */
+    private final class Stall {
+        private final long gpNumber;
+        private final long t0;
+        private final long timeout = stallTimeoutNs;
+        private int reports;
+
+        Stall(long gpNumber, long t0) {
+            this.gpNumber = gpNumber;
+            this.t0 = t0;
+        }
+
+        /** Nanoseconds until the next report is due (<= 0: due), or Long.MAX_VALUE: no more. */
+        long left(long now) {
+            if (timeout <= 0 || reports >= 2 || stallSink == null) {
+                return Long.MAX_VALUE;
+            }
+            long due = t0 + (reports == 0 ? timeout : 3 * timeout);
+            return due - now;
+        }
+
+        void report() {
+            long now = System.nanoTime();
+            boolean repeat = reports > 0;
+            reports++;
+            Consumer<StallInfo> sink = stallSink;
+            if (sink == null) {
+                return;
+            }
+            List<StallInfo.Reader> rs = new ArrayList<>(toCheck.size());
+            for (PureReader r : toCheck) {
+                Thread t = r.owner();
+                @SuppressWarnings("deprecation") // Thread.threadId() is JDK 19+; this is release 17
+                long tid = t.getId();
+                /* Blocking this GP means inside since before it began: now - t0 is a lower bound.
+                 * depth is a racy read of the owner's field: the facade uses its own count. */
+                rs.add(new StallInfo.Reader(t, tid, t.getName(), now - t0, Math.max(1, r.depth()), r.kicks));
+            }
+            dev.quiesce.Policy policy = dev.quiesce.Policy.ofNative(params.policy().value());
+            StallInfo info = new StallInfo(gpNumber, now - t0, timeout, policy,
+                    dev.quiesce.Stats.FqsCause.values()[gp.cause().value()], repeat, rs.size(), rs);
+            try {
+                sink.accept(info);
+            } catch (Throwable t) {
+                uncaught(t);
+            }
+        }
+    }
+
+    /**
+     * Watch grace periods for stalls: a GP that has waited {@code timeoutNs}
+     * is reported to {@code sink} (on the GP writer's thread, with the
+     * domain's writer locks held: the sink must not block or call into the
+     * domain), once more at three times it. Call before the domain is used.
+     * Mirrors the C runtime's {@code stall_timeout_ms} and
+     * {@code qs_set_stall_handler}.
+     *
+     * @param timeoutNs the stall timeout, 0 for none
+     * @param sink the receiver, or null for none
+     */
+    public void setStallWatch(long timeoutNs, Consumer<StallInfo> sink) {
+        if (timeoutNs < 0) {
+            throw new IllegalArgumentException("negative stall timeout: " + timeoutNs);
+        }
+        this.stallTimeoutNs = timeoutNs;
+        this.stallSink = sink;
     }
 
     private void recordLatency(long ns) {
@@ -469,7 +578,7 @@ public final class PureDomain implements AutoCloseable {
     }
 
     /** Run one grace period now. Only one runs at a time (gpRunning). Mirrors {@code gp_execute}. */
-    private void gpExecute(boolean expedited) {
+    private void gpExecute(boolean expedited, long gpNumber) {
         GpObserver o;
         long t0;
         long t1;
@@ -491,7 +600,7 @@ public final class PureDomain implements AutoCloseable {
                 if (!registry.isEmpty()) {
                     long g = (long) GP_CTR.getOpaque(this);
                     GP_CTR.setRelease(this, g + ReaderState.GP_STEP);
-                    waitForReaders(expedited);
+                    waitForReaders(expedited, gpNumber, t0);
                     /* Observer, as in C: the GP machine keeps the ended GP's
                      * cause and polls; notifiers fire only under syncLock. */
                     cause = gp.cause();
@@ -512,8 +621,8 @@ public final class PureDomain implements AutoCloseable {
         }
         if (o != null) {
             /* After the locks, before the GP counts as completed (as in C).
-             * gpStarted is ours to read: only the gpRunning thread writes it. */
-            o.gracePeriodEnded(gpStarted, t0, t1 - t0, params.policy().value(), cause != FqsCause.NONE,
+             * gpNumber is the GP we claimed (gpStarted when we did). */
+            o.gracePeriodEnded(gpNumber, t0, t1 - t0, params.policy().value(), cause != FqsCause.NONE,
                     cause.value(), readersWaited, expedited || cause == FqsCause.EXPEDITED, gpPolls, (int) notes,
                     cause != FqsCause.NONE ? fqsAt : 0);
         }
@@ -552,10 +661,11 @@ public final class PureDomain implements AutoCloseable {
                 }
                 gpRunning = true;
                 gpStarted++;
+                long number = gpStarted;
                 boolean exp = expediteWaiters > 0;
                 gpLock.unlock();
                 try {
-                    gpExecute(exp);
+                    gpExecute(exp, number);
                 } finally {
                     gpLock.lock();
                     gpCompleted = gpStarted;
@@ -591,6 +701,99 @@ public final class PureDomain implements AutoCloseable {
         syncs.incrementAndGet();
     }
 
+    /* --------------------------------------------------------- polled GPs */
+
+    /**
+     * {@return the polled-GP cookie for now: {@code gpStarted + 1}, the
+     * first GP not claimed yet} It reads done ({@link #pollState}) once a
+     * full GP has elapsed after this call. Starts nothing. Mirrors
+     * {@code qs_get_state}.
+     */
+    public long getState() {
+        /* The lock orders the caller's earlier stores before the claim of
+         * the cookie's GP (claimed under gpLock after this unlock, then W1 in
+         * gpExecute), so that GP's scans see them. */
+        gpLock.lock();
+        try {
+            return GpSeq.snap(gpStarted);
+        } finally {
+            gpLock.unlock();
+        }
+    }
+
+    /**
+     * {@link #getState()}, and makes the worker run a GP for the cookie
+     * soon, even with no callback queued (starting the worker if needed).
+     * Never waits for the GP. Mirrors {@code qs_start_poll}.
+     *
+     * @return the cookie
+     * @throws PureStateException if the domain is closing (C: {@code -ESHUTDOWN})
+     */
+    public long startPoll() {
+        if (closing) {
+            throw new PureStateException(PureStateException.ESHUTDOWN, "domain is closed");
+        }
+        workerEnsure();
+        long c;
+        gpLock.lock();
+        try {
+            c = GpSeq.snap(gpStarted);
+            if (!GpSeq.done(gpCompleted, c) && c - gpWanted > 0) {
+                /* The later of the two, wrap-safe. */
+                gpWanted = c;
+            }
+        } finally {
+            gpLock.unlock();
+        }
+        /* After the update (pairs with the worker's reset and re-check). */
+        workEvent.set();
+        return c;
+    }
+
+    /**
+     * Whether a full GP has elapsed since {@code cookie} was taken
+     * (wrap-safe). When true, every read section open at the snapshot has
+     * ended and its actions happen-before this return. Mirrors
+     * {@code qs_poll_state}.
+     *
+     * @param cookie a cookie of this domain
+     * @return whether the cookie's GP has completed
+     */
+    public boolean pollState(long cookie) {
+        /* Volatile read: pairs with the store of gpCompleted after the GP's
+         * scans, so the readers' sections happen-before what follows. */
+        boolean done = GpSeq.done(gpCompleted, cookie);
+        if (done) {
+            /* Like Linux: order the caller's later accesses after the check. */
+            VarHandle.fullFence();
+        }
+        return done;
+    }
+
+    /**
+     * Returns at once if {@link #pollState pollState(cookie)}, else waits
+     * for a GP as {@link #synchronize()} does. Mirrors
+     * {@code qs_cond_synchronize}.
+     *
+     * @param cookie a cookie of this domain
+     * @throws PureStateException inside a read section of this domain (C: {@code -EDEADLK})
+     */
+    public void condSynchronize(long cookie) {
+        if (!pollState(cookie)) {
+            synchronize();
+        }
+    }
+
+    /** True while a startPoll() cookie is not done: the worker must run a GP. Mirrors the runtime's gp_wanted. */
+    private boolean gpWanted() {
+        gpLock.lock();
+        try {
+            return !GpSeq.done(gpCompleted, gpWanted);
+        } finally {
+            gpLock.unlock();
+        }
+    }
+
     /* ------------------------------------------------------------- worker */
 
     /** The call worker's loop, driven by the engine's worker machine. Mirrors {@code worker_main}. */
@@ -600,7 +803,7 @@ public final class PureDomain implements AutoCloseable {
             /* Read before pending (both volatile, pairs with force()): the
              * force() calls this batch's GP answers. */
             long forcesSeen = forceRequests.get();
-            WorkerAction act = w.next(pending.get());
+            WorkerAction act = w.decide(pending.get(), gpWanted());
             if (act == WorkerAction.WAIT_WORK) {
                 if (workerStop) {
                     break;
@@ -609,7 +812,7 @@ public final class PureDomain implements AutoCloseable {
                  * sets the event again; one that landed before it is seen by
                  * the re-check. */
                 workEvent.reset();
-                if (pending.get() == 0 && !workerStop) {
+                if (pending.get() == 0 && !workerStop && !gpWanted()) {
                     workEvent.await();
                 }
                 continue;

@@ -12,8 +12,10 @@ import dev.quiesce.spi.BackendReader;
 import dev.quiesce.spi.DomainConfig;
 import dev.quiesce.spi.NotifierHandle;
 import dev.quiesce.spi.RawStats;
+import dev.quiesce.spi.StallInfo;
 import dev.quiesce.spi.RcuBackend;
 import java.util.concurrent.atomic.AtomicBoolean;
+import java.util.function.Consumer;
 
 /**
  * The pure-Java backend of the {@code dev.quiesce} facade: adapts
@@ -45,7 +47,7 @@ public final class PureJavaBackend implements RcuBackend {
     public BackendDomain open(DomainConfig config) {
         Params params = new Params(Policy.valueOf(config.policy().nativeValue()), config.pollLimit(),
                 config.callbackThreshold(), config.pollPeriodNanos());
-        return new Domain(new PureDomain(params));
+        return new Domain(new PureDomain(params), config.stallTimeoutMillis() * 1_000_000L);
     }
 
     /** Rethrows a runtime refusal as the facade's exception for the same errno. */
@@ -57,9 +59,11 @@ public final class PureJavaBackend implements RcuBackend {
 
     private static final class Domain implements BackendDomain, GpObserver.Observable {
         private final PureDomain dom;
+        private final long stallTimeoutNs;
 
-        Domain(PureDomain dom) {
+        Domain(PureDomain dom, long stallTimeoutNs) {
             this.dom = dom;
+            this.stallTimeoutNs = stallTimeoutNs;
         }
 
         @Override
@@ -106,6 +110,39 @@ public final class PureJavaBackend implements RcuBackend {
         @Override
         public void force() {
             dom.force();
+        }
+
+        @Override
+        public long gpState() {
+            return dom.getState();
+        }
+
+        @Override
+        public long startPoll() {
+            try {
+                return dom.startPoll();
+            } catch (PureStateException e) {
+                throw translate(e, "qs_start_poll");
+            }
+        }
+
+        @Override
+        public boolean pollState(long cookie) {
+            return dom.pollState(cookie);
+        }
+
+        @Override
+        public void condSynchronize(long cookie) {
+            try {
+                dom.condSynchronize(cookie);
+            } catch (PureStateException e) {
+                throw translate(e, "qs_cond_synchronize");
+            }
+        }
+
+        @Override
+        public void setStallSink(Consumer<StallInfo> sink) {
+            dom.setStallWatch(stallTimeoutNs, sink);
         }
 
         @Override

@@ -80,6 +80,8 @@ public final class PureReader extends ReaderPadAfter implements AutoCloseable {
     boolean inCheck;
     /** Registered (false once closed). Guarded by the domain's registry lock. */
     boolean registered = true;
+    /** Force-notifier calls on this reader during the current GP (stall reports). Guarded by the domain's registry lock. */
+    long kicks;
     /** Force notifiers, in the order added. Guarded by the domain's registry lock. */
     final List<ForceNotifier> notifiers = new ArrayList<>(1);
 

@@ -18,9 +18,12 @@ import java.util.Objects;
  *                        leaves the kernel default, else
  *                        {@value #MIN_WORKER_SLICE_MICROS}..{@value #MAX_WORKER_SLICE_MICROS}
  *                        (the pure-Java backend ignores it)
+ * @param stallTimeoutMillis how long a grace period may wait before it is reported as a
+ *                        stall (C {@code stall_timeout_ms}); 0 turns stall warnings off;
+ *                        0..{@value #MAX_STALL_TIMEOUT_MILLIS}
  */
 public record DomainConfig(Policy policy, long pollPeriodNanos, int pollLimit, int callbackThreshold,
-                           boolean useMembarrier, int workerSliceMicros) {
+                           boolean useMembarrier, int workerSliceMicros, long stallTimeoutMillis) {
 
     /** QEMU's defaults: 10 ms poll period, 5 polls, 30 callbacks. */
     public static final long DEFAULT_POLL_PERIOD_NANOS = 10_000_000L;
@@ -34,6 +37,26 @@ public record DomainConfig(Policy policy, long pollPeriodNanos, int pollLimit, i
     public static final int MIN_WORKER_SLICE_MICROS = 100;
     /** The longest worker slice the kernel accepts, in microseconds. */
     public static final int MAX_WORKER_SLICE_MICROS = 100_000;
+    /** The default stall timeout (C {@code QS_DEFAULT_STALL_TIMEOUT_MS}): 1 s. */
+    public static final long DEFAULT_STALL_TIMEOUT_MILLIS = 1000;
+    /** The longest stall timeout, in milliseconds (C {@code QS_STALL_TIMEOUT_MAX_MS}): one hour. */
+    public static final long MAX_STALL_TIMEOUT_MILLIS = 3_600_000;
+
+    /**
+     * As the canonical constructor, with the default stall timeout.
+     *
+     * @param policy the grace-period policy
+     * @param pollPeriodNanos the poll period nanos
+     * @param pollLimit the poll limit
+     * @param callbackThreshold the callback threshold
+     * @param useMembarrier the use membarrier
+     * @param workerSliceMicros the worker slice in microseconds
+     */
+    public DomainConfig(Policy policy, long pollPeriodNanos, int pollLimit, int callbackThreshold,
+                        boolean useMembarrier, int workerSliceMicros) {
+        this(policy, pollPeriodNanos, pollLimit, callbackThreshold, useMembarrier, workerSliceMicros,
+                DEFAULT_STALL_TIMEOUT_MILLIS);
+    }
 
     /**
      * As the canonical constructor, with the default worker slice.
@@ -53,7 +76,8 @@ public record DomainConfig(Policy policy, long pollPeriodNanos, int pollLimit, i
      * Checks the parameters.
      *
      * @throws NullPointerException if {@code policy} is null
-     * @throws IllegalArgumentException if a number is not positive, or the worker slice is out of range
+     * @throws IllegalArgumentException if a number is not positive, or the worker slice or the stall
+     *         timeout is out of range
      */
     public DomainConfig {
         Objects.requireNonNull(policy, "policy");
@@ -67,6 +91,10 @@ public record DomainConfig(Policy policy, long pollPeriodNanos, int pollLimit, i
             throw new IllegalArgumentException("callback threshold must be positive: " + callbackThreshold);
         }
         checkWorkerSlice(workerSliceMicros);
+        if (stallTimeoutMillis < 0 || stallTimeoutMillis > MAX_STALL_TIMEOUT_MILLIS) {
+            throw new IllegalArgumentException("stall timeout must be 0 (off) or 1.." + MAX_STALL_TIMEOUT_MILLIS
+                    + " ms: " + stallTimeoutMillis);
+        }
     }
 
     /**
@@ -91,7 +119,7 @@ public record DomainConfig(Policy policy, long pollPeriodNanos, int pollLimit, i
      * @param p this configuration with another policy
      */
     public DomainConfig withPolicy(Policy p) {
-        return new DomainConfig(p, pollPeriodNanos, pollLimit, callbackThreshold, useMembarrier, workerSliceMicros);
+        return new DomainConfig(p, pollPeriodNanos, pollLimit, callbackThreshold, useMembarrier, workerSliceMicros, stallTimeoutMillis);
     }
 
     /**
@@ -100,7 +128,7 @@ public record DomainConfig(Policy policy, long pollPeriodNanos, int pollLimit, i
      * @param ns this configuration with another poll period ({@link IllegalArgumentException} unless positive)
      */
     public DomainConfig withPollPeriodNanos(long ns) {
-        return new DomainConfig(policy, ns, pollLimit, callbackThreshold, useMembarrier, workerSliceMicros);
+        return new DomainConfig(policy, ns, pollLimit, callbackThreshold, useMembarrier, workerSliceMicros, stallTimeoutMillis);
     }
 
     /**
@@ -109,7 +137,7 @@ public record DomainConfig(Policy policy, long pollPeriodNanos, int pollLimit, i
      * @param polls this configuration with another poll limit ({@link IllegalArgumentException} unless positive)
      */
     public DomainConfig withPollLimit(int polls) {
-        return new DomainConfig(policy, pollPeriodNanos, polls, callbackThreshold, useMembarrier, workerSliceMicros);
+        return new DomainConfig(policy, pollPeriodNanos, polls, callbackThreshold, useMembarrier, workerSliceMicros, stallTimeoutMillis);
     }
 
     /**
@@ -118,7 +146,7 @@ public record DomainConfig(Policy policy, long pollPeriodNanos, int pollLimit, i
      * @param callbacks this configuration with another callback threshold ({@link IllegalArgumentException} unless positive)
      */
     public DomainConfig withCallbackThreshold(int callbacks) {
-        return new DomainConfig(policy, pollPeriodNanos, pollLimit, callbacks, useMembarrier, workerSliceMicros);
+        return new DomainConfig(policy, pollPeriodNanos, pollLimit, callbacks, useMembarrier, workerSliceMicros, stallTimeoutMillis);
     }
 
     /**
@@ -127,7 +155,7 @@ public record DomainConfig(Policy policy, long pollPeriodNanos, int pollLimit, i
      * @param use this configuration with membarrier allowed or not
      */
     public DomainConfig withUseMembarrier(boolean use) {
-        return new DomainConfig(policy, pollPeriodNanos, pollLimit, callbackThreshold, use, workerSliceMicros);
+        return new DomainConfig(policy, pollPeriodNanos, pollLimit, callbackThreshold, use, workerSliceMicros, stallTimeoutMillis);
     }
 
     /**
@@ -136,7 +164,18 @@ public record DomainConfig(Policy policy, long pollPeriodNanos, int pollLimit, i
      * @param micros this configuration with another worker slice (see {@link #checkWorkerSlice(int)})
      */
     public DomainConfig withWorkerSliceMicros(int micros) {
-        return new DomainConfig(policy, pollPeriodNanos, pollLimit, callbackThreshold, useMembarrier, micros);
+        return new DomainConfig(policy, pollPeriodNanos, pollLimit, callbackThreshold, useMembarrier, micros, stallTimeoutMillis);
+    }
+
+    /**
+     * {@return this configuration with another stall timeout (0: off; {@link IllegalArgumentException}
+     * if negative or above {@value #MAX_STALL_TIMEOUT_MILLIS})}
+     *
+     * @param millis the stall timeout in milliseconds, 0 for none
+     */
+    public DomainConfig withStallTimeoutMillis(long millis) {
+        return new DomainConfig(policy, pollPeriodNanos, pollLimit, callbackThreshold, useMembarrier,
+                workerSliceMicros, millis);
     }
 
     /**

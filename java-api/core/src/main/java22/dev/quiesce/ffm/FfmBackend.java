@@ -81,6 +81,7 @@ public final class FfmBackend implements RcuBackend {
         qs_params.poll_period_ns(params, config.pollPeriodNanos());
         qs_domain_config.use_membarrier(cfg, config.useMembarrier() ? 1 : 0);
         qs_domain_config.worker_slice_us(cfg, config.workerSliceMicros());
+        qs_domain_config.stall_timeout_ms(cfg, (int) config.stallTimeoutMillis());
         return cfg;
     }
 }

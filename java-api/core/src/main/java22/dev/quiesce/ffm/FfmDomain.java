@@ -6,13 +6,16 @@ import dev.quiesce.bindings.qs_stats;
 import dev.quiesce.internal.GpObserver;
 import dev.quiesce.spi.BackendDomain;
 import dev.quiesce.spi.BackendReader;
+import dev.quiesce.internal.NativeStalls;
 import dev.quiesce.spi.RawStats;
+import dev.quiesce.spi.StallInfo;
 import java.lang.foreign.Arena;
 import java.lang.foreign.Linker;
 import java.lang.foreign.MemorySegment;
 import java.lang.foreign.ValueLayout;
 import java.lang.invoke.MethodHandle;
 import java.util.concurrent.atomic.AtomicInteger;
+import java.util.function.Consumer;
 
 /**
  * One {@code qs_domain} reached through FFM.
@@ -45,6 +48,8 @@ final class FfmDomain implements BackendDomain, GpObserver.Observable {
     final AtomicInteger deferredRecords = new AtomicInteger();
     /* The native observer's id (FfmObserver), 0: none. Guarded by `this`. */
     private long observerId;
+    /* Stall reports: tid -> Java thread, and this domain's sink by id. */
+    private final NativeStalls stalls = new NativeStalls();
     /* Java callbacks as native tokens; null until the first call(). */
     private volatile FfmCallbacks callbacks;
 
@@ -63,6 +68,8 @@ final class FfmDomain implements BackendDomain, GpObserver.Observable {
             ErrorCode.check(Quiesce.qs_reader_new(dom, out), "qs_reader_new");
             rec = out.get(Quiesce.C_POINTER, 0);
         }
+        /* qs_reader_new noted this thread's kernel tid; the same tid names it in stall reports. */
+        stalls.registered(FfmStalls.currentTid());
         return new FfmReadSide(this, rec);
     }
 
@@ -107,6 +114,40 @@ final class FfmDomain implements BackendDomain, GpObserver.Observable {
         observerId = FfmObserver.install(dom, observer, observerId);
     }
 
+    /* Polled GPs: plain downcalls (qs_poll_state takes a mutex, never waits for a GP). */
+    @Override
+    public long gpState() {
+        return Quiesce.qs_get_state(dom);
+    }
+
+    @Override
+    public long startPoll() {
+        return Quiesce.qs_start_poll(dom);
+    }
+
+    @Override
+    public boolean pollState(long cookie) {
+        return Quiesce.qs_poll_state(dom, cookie);
+    }
+
+    @Override
+    public void condSynchronize(long cookie) {
+        Quiesce.qs_cond_synchronize(dom, cookie);
+    }
+
+    @Override
+    public void setStallSink(Consumer<StallInfo> sink) {
+        if (sink == null) {
+            ErrorCode.check(Quiesce.qs_set_stall_handler(dom, MemorySegment.NULL, MemorySegment.NULL),
+                    "qs_set_stall_handler");
+            stalls.sink(null);
+            return;
+        }
+        stalls.sink(sink);
+        ErrorCode.check(Quiesce.qs_set_stall_handler(dom, FfmStalls.STUB, MemorySegment.ofAddress(stalls.id())),
+                "qs_set_stall_handler");
+    }
+
     @Override
     public RawStats stats() {
         try (Arena a = Arena.ofConfined()) {
@@ -149,6 +190,8 @@ final class FfmDomain implements BackendDomain, GpObserver.Observable {
         // address (see FfmReadSide): that reader keeps this object reachable,
         // and the Cleaner frees the domain after it.
         ErrorCode.check(Quiesce.qs_domain_shutdown(raw), "qs_domain_shutdown");
+        // No GP runs after the shutdown: no stall report can come any more.
+        stalls.sink(null);
         FfmCallbacks c = callbacks;
         if (c != null) {
             c.closed(); // shutdown delivered every token

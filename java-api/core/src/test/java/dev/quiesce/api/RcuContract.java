@@ -9,17 +9,22 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 import static org.junit.jupiter.api.Assertions.fail;
 
 import dev.quiesce.Backend;
+import dev.quiesce.GpState;
 import dev.quiesce.Policy;
 import dev.quiesce.RcuDomain;
 import dev.quiesce.RcuReference;
 import dev.quiesce.ReadSection;
 import dev.quiesce.Registration;
 import dev.quiesce.Stats;
+import dev.quiesce.StallReport;
 import dev.quiesce.internal.Backends;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.Collections;
+import java.util.Arrays;
 import java.util.List;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.CompletionStage;
 import java.util.concurrent.ConcurrentLinkedQueue;
 import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.Semaphore;
@@ -428,6 +433,10 @@ abstract class RcuContract {
     @Test
     void statsCountWhatHappened() {
         RcuDomain d = open();
+        /* A registered reader (idle) gives every GP readers to scan: the C
+         * runtime keeps GPs with none out of the latency histogram (obs15c,
+         * qs_stats.gps_no_readers). */
+        d.registerThread();
         Stats before = d.stats();
         assertEquals(0, before.gps());
         assertEquals(0, before.gpLatencyPercentileNanos(99));
@@ -594,6 +603,226 @@ abstract class RcuContract {
         await(inside);
         d.synchronize();
         assertEquals(0, removedCalls.get());
+    }
+
+    /* ------------------------------------------------- polled grace periods */
+
+    @Test
+    void gpStateIsDoneOnlyAfterAFullGracePeriod() {
+        RcuDomain d = open();
+        GpState c = d.gpState();
+        assertEquals(c, d.gpState(), "no GP ran between two snapshots");
+        assertFalse(d.pollState(c), "no grace period has run since the snapshot");
+        d.synchronize();
+        assertTrue(d.pollState(c));
+        GpState later = d.gpState();
+        assertTrue(c.isAtOrBefore(later));
+        assertFalse(later.isAtOrBefore(c));
+        assertFalse(d.pollState(later));
+        assertThrows(NullPointerException.class, () -> d.pollState(null));
+    }
+
+    @Test
+    void startPollRunsAGracePeriodWithNoCallbackQueued() {
+        RcuDomain d = open();
+        long queued = d.stats().callbacksQueued();
+        GpState c = d.startPoll();
+        awaitTrue(() -> d.pollState(c), "the polled grace period");
+        assertEquals(queued, d.stats().callbacksQueued(), "startPoll queues no callback");
+        assertTrue(d.stats().gps() >= 1);
+    }
+
+    @Test
+    void startPollWaitsForPreexistingReaders() throws Exception {
+        for (Policy policy : Policy.values()) {
+            RcuDomain d = open(builder(policy));
+            BusyReader reader = new BusyReader(d, false);
+            GpState c = d.startPoll();
+            Thread.sleep(150);
+            assertFalse(d.pollState(c), policy + ": done while a reader that was inside still is");
+            reader.leave();
+            awaitTrue(() -> d.pollState(c), policy + ": the polled grace period");
+        }
+    }
+
+    @Test
+    void condSynchronizeWaitsOnlyWhenNeeded() {
+        RcuDomain d = open();
+        GpState c = d.gpState();
+        d.condSynchronize(c);
+        assertTrue(d.pollState(c));
+        long gps = d.stats().gps();
+        d.condSynchronize(c);
+        assertEquals(gps, d.stats().gps(), "a done cookie needs no grace period");
+        try (ReadSection s = d.read()) {
+            assertThrows(IllegalStateException.class, () -> d.condSynchronize(d.gpState()));
+        }
+    }
+
+    @Test
+    void gracePeriodCompletesAfterPreexistingReaders() throws Exception {
+        RcuDomain d = open();
+        BusyReader reader = new BusyReader(d, false);
+        CompletableFuture<Void> gp = d.gracePeriod().toCompletableFuture();
+        Thread.sleep(150);
+        assertFalse(gp.isDone(), "completed while a reader that was inside still is");
+        reader.leave();
+        gp.get(20, TimeUnit.SECONDS);
+        CompletionStage<Void> after = d.gracePeriod();
+        after.toCompletableFuture().get(20, TimeUnit.SECONDS);
+    }
+
+    @Test
+    void tenThousandGracePeriodWaitersShareAFewGracePeriods() throws Exception {
+        RcuDomain d = open();
+        d.synchronize();
+        Stats before = d.stats();
+        BusyReader reader = new BusyReader(d, false);
+        int threads = 4;
+        int perThread = 2_500;
+        List<CompletableFuture<Void>> all = Collections.synchronizedList(new ArrayList<>());
+        CountDownLatch made = new CountDownLatch(threads);
+        for (int t = 0; t < threads; t++) {
+            start("waiter-" + t, () -> {
+                for (int i = 0; i < perThread; i++) {
+                    all.add(d.gracePeriod().toCompletableFuture());
+                }
+                made.countDown();
+            });
+        }
+        await(made);
+        assertEquals(threads * perThread, all.size());
+        assertTrue(all.stream().noneMatch(CompletableFuture::isDone), "completed while the reader blocks");
+        reader.leave();
+        CompletableFuture.allOf(all.toArray(new CompletableFuture<?>[0])).get(20, TimeUnit.SECONDS);
+        Stats after = d.stats();
+        long gps = after.gps() - before.gps();
+        long callbacks = after.callbacksQueued() - before.callbacksQueued();
+        assertTrue(gps <= 10, "10,000 waiters took " + gps + " grace periods");
+        assertTrue(callbacks <= 10, "10,000 waiters took " + callbacks + " callbacks");
+    }
+
+    /* ------------------------------------------------------ stall warnings */
+
+    /** Parks the calling thread inside its sections until {@code release}: the frame stall reports must show. */
+    static void parkInsideSection(CountDownLatch release) {
+        try {
+            release.await();
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+        }
+    }
+
+    @Test
+    void aParkedReaderIsReportedOnceAndAgainAtThreeTimesTheTimeout() throws Exception {
+        ConcurrentLinkedQueue<StallReport> reports = new ConcurrentLinkedQueue<>();
+        RcuDomain d = open(builder(Policy.FQS).stallTimeout(Duration.ofMillis(50)).onStall(reports::add));
+        assertEquals(Duration.ofMillis(50), d.stallTimeout());
+        CountDownLatch inside = new CountDownLatch(1);
+        CountDownLatch release = new CountDownLatch(1);
+        AtomicInteger kicks = new AtomicInteger();
+        Thread reader = start("stalled-reader", () -> {
+            Registration n = d.onForce(kicks::incrementAndGet);
+            try (ReadSection outer = d.read(); ReadSection inner = d.read()) {
+                inside.countDown();
+                parkInsideSection(release);
+            }
+            n.close();
+        });
+        await(inside);
+        long t0 = System.nanoTime();
+        CountDownLatch ran = new CountDownLatch(1);
+        d.callRcu(ran::countDown);
+        awaitTrue(() -> reports.size() >= 2, "two stall reports");
+        long seen = System.nanoTime() - t0;
+        Thread.sleep(300);
+        assertEquals(2, reports.size(), "a stall is reported twice, no more: " + reports);
+        assertEquals(1, ran.getCount(), "the GP is still held");
+
+        StallReport[] r = reports.toArray(new StallReport[0]);
+        assertFalse(r[0].isRepeat());
+        assertTrue(r[1].isRepeat());
+        assertEquals(r[0].gpNumber(), r[1].gpNumber(), "the same grace period");
+        assertTrue(r[0].waited().compareTo(Duration.ofMillis(50)) >= 0, "first at the timeout: " + r[0].waited());
+        assertTrue(r[1].waited().compareTo(Duration.ofMillis(150)) >= 0, "repeat at 3x: " + r[1].waited());
+        assertTrue(seen >= TimeUnit.MILLISECONDS.toNanos(150), "the repeat came early: " + seen + " ns");
+        for (StallReport x : r) {
+            assertEquals(Policy.FQS, x.policy());
+            assertEquals(Stats.FqsCause.POLL_LIMIT, x.fqsCause(), x.toString());
+            assertEquals(1, x.readers().size(), x.toString());
+            StallReport.Reader who = x.readers().get(0);
+            assertEquals("stalled-reader", who.threadName());
+            @SuppressWarnings("deprecation")
+            long id = reader.getId();
+            assertEquals(id, who.threadId());
+            assertTrue(who.isJavaThread());
+            assertEquals(2, who.depth());
+            assertTrue(who.kicked(), "the FQS entry ran its notifier");
+            assertTrue(who.inSection().compareTo(Duration.ofMillis(50)) >= 0, "in section " + who.inSection());
+            assertTrue(Arrays.stream(who.stack()).anyMatch(e -> e.getMethodName().equals("parkInsideSection")),
+                    () -> "stack without the parked frame: " + Arrays.toString(who.stack()));
+            String text = x.toString();
+            assertTrue(text.contains("grace period " + Long.toUnsignedString(x.gpNumber())), text);
+            assertTrue(text.contains("\"stalled-reader\""), text);
+            assertTrue(text.contains("depth 2"), text);
+            assertTrue(text.contains("parkInsideSection"), text);
+            assertTrue(text.contains(x.isRepeat() ? "report 2 of 2" : "report 1 of 2"), text);
+            assertEquals(Duration.ofMillis(50), x.stallTimeout());
+            assertEquals(1, x.totalReaders());
+        }
+        assertTrue(kicks.get() > 0);
+        release.countDown();
+        await(ran);
+        Thread.sleep(100);
+        assertEquals(2, reports.size(), "no report after the stall ended");
+    }
+
+    @Test
+    void noStallReportInANormalRun() throws Exception {
+        ConcurrentLinkedQueue<StallReport> reports = new ConcurrentLinkedQueue<>();
+        RcuDomain d = open(builder(Policy.FQS).stallTimeout(Duration.ofMillis(50)).onStall(reports::add));
+        AtomicBoolean stop = new AtomicBoolean();
+        Thread t = start("quick-reader", () -> {
+            while (!stop.get()) {
+                try (ReadSection s = d.read()) {
+                    Thread.onSpinWait();
+                }
+            }
+        });
+        long end = System.nanoTime() + TimeUnit.MILLISECONDS.toNanos(300);
+        while (System.nanoTime() < end) {
+            d.synchronize();
+            d.callRcu(() -> { });
+            d.gracePeriod().toCompletableFuture().get(20, TimeUnit.SECONDS);
+        }
+        d.drain();
+        stop.set(true);
+        t.join(10_000);
+        assertTrue(reports.isEmpty(), "stall reports in a normal run: " + reports);
+    }
+
+    @Test
+    void aZeroStallTimeoutReportsNothing() throws Exception {
+        ConcurrentLinkedQueue<StallReport> reports = new ConcurrentLinkedQueue<>();
+        RcuDomain d = open(builder(Policy.FQS).stallTimeout(Duration.ZERO).onStall(reports::add));
+        assertEquals(Duration.ZERO, d.stallTimeout());
+        BusyReader reader = new BusyReader(d, false);
+        d.callRcu(() -> { });
+        Thread.sleep(300);
+        reader.leave();
+        d.drain();
+        assertTrue(reports.isEmpty(), "reports with stall warnings off: " + reports);
+    }
+
+    @Test
+    void stallTimeoutIsValidated() {
+        assertEquals(Duration.ofSeconds(1), open().stallTimeout(), "default 1 s");
+        RcuDomain.Builder b = builder(Policy.FQS);
+        assertThrows(IllegalArgumentException.class, () -> b.stallTimeout(Duration.ofMillis(-1)));
+        assertThrows(NullPointerException.class, () -> b.stallTimeout(null));
+        assertThrows(NullPointerException.class, () -> b.onStall(null));
+        assertEquals(Duration.ofMillis(1), open(b.stallTimeout(Duration.ofNanos(500_000))).stallTimeout(),
+                "a fraction of a millisecond rounds up");
     }
 
     /* ------------------------------------------------------------ misuse */

@@ -46,57 +46,57 @@ class GpMachineTest {
     }
 
     /** One scan: its input, then the expected action, state and cause. */
-    private record Scan(GpInput in, GpAction act, GpState state, FqsCause cause) {
+    private record Scan(GpInput in, GpAction act, GpPhase state, FqsCause cause) {
     }
 
     private record GpCase(String name, Policy policy, boolean expedited, List<Scan> scans) {
     }
 
-    private static Scan scan(int r, int p, int d, int f, GpAction act, GpState st, FqsCause c) {
+    private static Scan scan(int r, int p, int d, int f, GpAction act, GpPhase st, FqsCause c) {
         return new Scan(in(r, p, d, f), act, st, c);
     }
 
-    private static final Scan POLL = scan(1, 1, 0, 0, GpAction.SLEEP, GpState.NORMAL, FqsCause.NONE);
+    private static final Scan POLL = scan(1, 1, 0, 0, GpAction.SLEEP, GpPhase.NORMAL, FqsCause.NONE);
 
     private static final List<GpCase> GP_CASES = List.of(
             new GpCase("fqs: no reader blocks, done at once", Policy.FQS, false,
-                    List.of(scan(0, 0, 0, 0, GpAction.DONE, GpState.NORMAL, FqsCause.NONE))),
+                    List.of(scan(0, 0, 0, 0, GpAction.DONE, GpPhase.NORMAL, FqsCause.NONE))),
             new GpCase("fqs: polls, then poll limit forces", Policy.FQS, false,
                     List.of(POLL, POLL, POLL, POLL, POLL,
-                            scan(1, 1, 0, 0, GpAction.FORCE, GpState.FORCED, FqsCause.POLL_LIMIT),
-                            scan(1, 1, 0, 0, GpAction.WAIT, GpState.FORCED, FqsCause.POLL_LIMIT))),
+                            scan(1, 1, 0, 0, GpAction.FORCE, GpPhase.FORCED, FqsCause.POLL_LIMIT),
+                            scan(1, 1, 0, 0, GpAction.WAIT, GpPhase.FORCED, FqsCause.POLL_LIMIT))),
             new GpCase("fqs: reader leaves while polling", Policy.FQS, false,
-                    List.of(scan(2, 1, 0, 0, GpAction.SLEEP, GpState.NORMAL, FqsCause.NONE), POLL,
-                            scan(0, 1, 0, 0, GpAction.DONE, GpState.NORMAL, FqsCause.NONE))),
+                    List.of(scan(2, 1, 0, 0, GpAction.SLEEP, GpPhase.NORMAL, FqsCause.NONE), POLL,
+                            scan(0, 1, 0, 0, GpAction.DONE, GpPhase.NORMAL, FqsCause.NONE))),
             new GpCase("fqs: threshold forces", Policy.FQS, false,
-                    List.of(scan(1, 29, 0, 0, GpAction.SLEEP, GpState.NORMAL, FqsCause.NONE),
-                            scan(1, 30, 0, 0, GpAction.FORCE, GpState.FORCED, FqsCause.THRESHOLD),
-                            scan(0, 30, 0, 0, GpAction.DONE, GpState.FORCED, FqsCause.THRESHOLD))),
+                    List.of(scan(1, 29, 0, 0, GpAction.SLEEP, GpPhase.NORMAL, FqsCause.NONE),
+                            scan(1, 30, 0, 0, GpAction.FORCE, GpPhase.FORCED, FqsCause.THRESHOLD),
+                            scan(0, 30, 0, 0, GpAction.DONE, GpPhase.FORCED, FqsCause.THRESHOLD))),
             new GpCase("fqs: drain forces", Policy.FQS, false,
-                    List.of(scan(1, 1, 1, 0, GpAction.FORCE, GpState.FORCED, FqsCause.DRAIN),
-                            scan(1, 1, 1, 0, GpAction.WAIT, GpState.FORCED, FqsCause.DRAIN))),
+                    List.of(scan(1, 1, 1, 0, GpAction.FORCE, GpPhase.FORCED, FqsCause.DRAIN),
+                            scan(1, 1, 1, 0, GpAction.WAIT, GpPhase.FORCED, FqsCause.DRAIN))),
             new GpCase("fqs: force() forces", Policy.FQS, false,
-                    List.of(scan(1, 0, 0, 0, GpAction.SLEEP, GpState.NORMAL, FqsCause.NONE),
-                            scan(1, 0, 0, 1, GpAction.FORCE, GpState.FORCED, FqsCause.FORCE))),
+                    List.of(scan(1, 0, 0, 0, GpAction.SLEEP, GpPhase.NORMAL, FqsCause.NONE),
+                            scan(1, 0, 0, 1, GpAction.FORCE, GpPhase.FORCED, FqsCause.FORCE))),
             new GpCase("fqs: force() outranks drain and threshold", Policy.FQS, false,
-                    List.of(scan(1, 99, 1, 1, GpAction.FORCE, GpState.FORCED, FqsCause.FORCE))),
+                    List.of(scan(1, 99, 1, 1, GpAction.FORCE, GpPhase.FORCED, FqsCause.FORCE))),
             new GpCase("fqs: expedited forces after the first scan", Policy.FQS, true,
-                    List.of(scan(3, 0, 0, 0, GpAction.FORCE, GpState.FORCED, FqsCause.EXPEDITED),
-                            scan(0, 0, 0, 0, GpAction.DONE, GpState.FORCED, FqsCause.EXPEDITED))),
+                    List.of(scan(3, 0, 0, 0, GpAction.FORCE, GpPhase.FORCED, FqsCause.EXPEDITED),
+                            scan(0, 0, 0, 0, GpAction.DONE, GpPhase.FORCED, FqsCause.EXPEDITED))),
             new GpCase("fqs: expedited with no blocker never forces", Policy.FQS, true,
-                    List.of(scan(0, 0, 0, 0, GpAction.DONE, GpState.NORMAL, FqsCause.NONE))),
+                    List.of(scan(0, 0, 0, 0, GpAction.DONE, GpPhase.NORMAL, FqsCause.NONE))),
             new GpCase("legacy: waits on the event at once", Policy.LEGACY, false,
-                    List.of(scan(1, 100, 1, 1, GpAction.WAIT, GpState.LEGACY, FqsCause.NONE),
-                            scan(1, 100, 1, 1, GpAction.WAIT, GpState.LEGACY, FqsCause.NONE),
-                            scan(0, 100, 1, 1, GpAction.DONE, GpState.LEGACY, FqsCause.NONE))),
+                    List.of(scan(1, 100, 1, 1, GpAction.WAIT, GpPhase.LEGACY, FqsCause.NONE),
+                            scan(1, 100, 1, 1, GpAction.WAIT, GpPhase.LEGACY, FqsCause.NONE),
+                            scan(0, 100, 1, 1, GpAction.DONE, GpPhase.LEGACY, FqsCause.NONE))),
             new GpCase("legacy: expedited changes nothing", Policy.LEGACY, true,
-                    List.of(scan(2, 0, 0, 0, GpAction.WAIT, GpState.LEGACY, FqsCause.NONE))));
+                    List.of(scan(2, 0, 0, 0, GpAction.WAIT, GpPhase.LEGACY, FqsCause.NONE))));
 
     @Test
     void gpMachineRows() {
         for (GpCase tc : GP_CASES) {
             GpMachine gp = new GpMachine(Params.defaults(tc.policy()));
-            assertThat(gp.state()).as(tc.name()).isEqualTo(GpState.IDLE);
+            assertThat(gp.state()).as(tc.name()).isEqualTo(GpPhase.IDLE);
             gp.begin(tc.expedited());
             for (int i = 0; i < tc.scans().size(); i++) {
                 Scan row = tc.scans().get(i);
@@ -108,7 +108,7 @@ class GpMachineTest {
                 }
             }
             gp.end();
-            assertThat(gp.state()).as(tc.name()).isEqualTo(GpState.IDLE);
+            assertThat(gp.state()).as(tc.name()).isEqualTo(GpPhase.IDLE);
         }
     }
 
@@ -192,7 +192,7 @@ class GpMachineTest {
     @Test
     void enumOrdinalsAreTheCValues() {
         assertThat(Policy.LEGACY.value()).isEqualTo(1);
-        assertThat(GpState.LEGACY.value()).isEqualTo(3);
+        assertThat(GpPhase.LEGACY.value()).isEqualTo(3);
         assertThat(FqsCause.POLL_LIMIT.value()).isEqualTo(5);
         assertThat(FqsCause.values()).hasSize(FqsCause.COUNT);
         assertThat(GpAction.WAIT.value()).isEqualTo(3);

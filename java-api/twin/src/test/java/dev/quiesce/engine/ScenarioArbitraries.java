@@ -20,7 +20,7 @@ import net.jqwik.api.Tuple;
 final class ScenarioArbitraries {
 
     /** Relative weights of the event kinds, in {@link EventKind} order (as in ScenarioGenerator). */
-    private static final int[] KIND_WEIGHTS = {10, 4, 22, 22, 14, 4, 4, 5, 15};
+    private static final int[] KIND_WEIGHTS = {10, 4, 22, 22, 14, 4, 4, 5, 15, 3, 5, 4};
 
     private ScenarioArbitraries() {
     }
@@ -60,7 +60,14 @@ final class ScenarioArbitraries {
     }
 
     static Arbitrary<Scenario> scenarios(int maxEvents) {
-        return Combinators.combine(params(), events().list().ofMinSize(1).ofMaxSize(maxEvents))
-                .as((p, ev) -> new Scenario(0, p, ev));
+        return Combinators.combine(params(), gpSeqBases(), events().list().ofMinSize(1).ofMaxSize(maxEvents))
+                .as((p, base, ev) -> new Scenario(0, p, base, ev));
+    }
+
+    /** GP number bases: mostly 0, a quarter of the time a few GPs below 2^64 so cookies wrap. */
+    static Arbitrary<Long> gpSeqBases() {
+        return Arbitraries.frequencyOf(
+                Tuple.of(3, Arbitraries.just(0L)),
+                Tuple.of(1, Arbitraries.longs().between(1, 8).map(d -> -d)));
     }
 }

@@ -55,7 +55,7 @@ class SimScenarioTest {
             assertThat(e.cbsRun()).isZero();
             SimState s = sim.state();
             assertThat(s.writer()).isEqualTo(SimWriter.POLL_SLEEP);
-            assertThat(s.gp().state()).isEqualTo(GpState.NORMAL);
+            assertThat(s.gp().state()).isEqualTo(GpPhase.NORMAL);
             assertThat(s.reader(0).waiting()).as("no waiting in normal state").isFalse();
             for (int i = 0; i < 4; i++) {
                 e = sim.step(POLL_ELAPSED, 0);
@@ -64,7 +64,7 @@ class SimScenarioTest {
             }
             e = sim.step(POLL_ELAPSED, 0);
             s = sim.state();
-            assertThat(s.gp().state()).isEqualTo(GpState.FORCED);
+            assertThat(s.gp().state()).isEqualTo(GpPhase.FORCED);
             assertThat(s.gp().cause()).isEqualTo(FqsCause.POLL_LIMIT);
             assertThat(e.notifiedMask()).isEqualTo(1);
             assertThat(s.reader(0).waiting()).isTrue();
@@ -79,7 +79,7 @@ class SimScenarioTest {
             assertThat(s.stats().gpsFqs()).isEqualTo(1);
             assertThat(s.stats().fqsByCause(FqsCause.POLL_LIMIT)).isEqualTo(1);
             assertThat(s.writer()).isEqualTo(SimWriter.IDLE);
-            assertThat(s.gp().state()).isEqualTo(GpState.IDLE);
+            assertThat(s.gp().state()).isEqualTo(GpPhase.IDLE);
         }
     }
 
@@ -120,7 +120,7 @@ class SimScenarioTest {
             }
             SimState s = sim.state();
             assertThat(s.writer()).isEqualTo(SimWriter.EVENT_WAIT);
-            assertThat(s.gp().state()).isEqualTo(GpState.LEGACY);
+            assertThat(s.gp().state()).isEqualTo(GpPhase.LEGACY);
             assertThat(s.reader(0).waiting()).isTrue();
             assertThat(s.stats().notifierCalls()).isZero();
             Effects e = sim.step(UNLOCK, 0);
@@ -292,7 +292,7 @@ class SimScenarioTest {
                                     .isNotEqualTo(ReaderState.ACTIVE_OLD);
                         }
                     }
-                    if (s.gp().state() == GpState.NORMAL) {
+                    if (s.gp().state() == GpPhase.NORMAL) {
                         for (SimReader r : s.readers()) {
                             assertThat(r.waiting() && r.inWaitList()).as("normal state never arms").isFalse();
                         }

@@ -112,6 +112,15 @@ public final class DiffRunner {
             Effects le = null;
             Effects re = null;
             try {
+                if (s.gpSeqBase() != 0) {
+                    int lrc = l.setGpSeq(s.gpSeqBase());
+                    int rrc = r.setGpSeq(s.gpSeqBase());
+                    if (lrc != 0 || rrc != 0) {
+                        return new Divergence(s, step, leftName, rightName, null, null, l.state(), r.state(),
+                                List.of(), "setGpSeq(" + Long.toUnsignedString(s.gpSeqBase()) + ") returned "
+                                + lrc + " | " + rrc);
+                    }
+                }
                 Divergence d = compare(s, step, leftName, rightName, null, null, l.state(), r.state());
                 if (d != null) {
                     return d;
@@ -158,6 +167,9 @@ public final class DiffRunner {
      */
     public static int runOne(Scenario s, Factory impl) {
         try (SimDriver d = impl.apply(s.params())) {
+            if (s.gpSeqBase() != 0) {
+                d.setGpSeq(s.gpSeqBase());
+            }
             long sink = d.state().gpCtr();
             for (Event e : s.events()) {
                 sink += d.step(e.kind(), e.arg()).rc();

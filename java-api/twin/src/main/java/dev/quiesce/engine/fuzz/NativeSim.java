@@ -7,7 +7,7 @@ import com.sun.jna.Pointer;
 import dev.quiesce.engine.sim.Effects;
 import dev.quiesce.engine.FqsCause;
 import dev.quiesce.engine.GpSnapshot;
-import dev.quiesce.engine.GpState;
+import dev.quiesce.engine.GpPhase;
 import dev.quiesce.engine.Params;
 import dev.quiesce.engine.Policy;
 import dev.quiesce.engine.sim.Sim;
@@ -64,6 +64,8 @@ public final class NativeSim implements SimDriver {
         static native void qs_sim_state_get(Pointer sim, Pointer out);
 
         static native long qs_sim_hash_step(long h, long id);
+
+        static native int qs_sim_set_gp_seq(Pointer sim, long base);
 
         static native long qs_layout_sizeof(String type);
 
@@ -138,6 +140,9 @@ public final class NativeSim implements SimDriver {
         static final int S_RUN_HASH = off("qs_sim_state", "run_hash");
         static final int S_READERS = off("qs_sim_state", "readers");
         static final int S_STATS = off("qs_sim_state", "stats");
+        static final int S_GP_SEQ_STARTED = off("qs_sim_state", "gp_seq_started");
+        static final int S_GP_SEQ_COMPLETED = off("qs_sim_state", "gp_seq_completed");
+        static final int S_GP_SEQ_WANTED = off("qs_sim_state", "gp_seq_wanted");
 
         static final int EFFECTS_SIZE = size("qs_sim_effects");
         static final int E_RC = off("qs_sim_effects", "rc");
@@ -146,6 +151,7 @@ public final class NativeSim implements SimDriver {
         static final int E_GPS_ENDED = off("qs_sim_effects", "gps_ended");
         static final int E_SLOW_UNLOCK = off("qs_sim_effects", "slow_unlock");
         static final int E_DRAINS_DONE = off("qs_sim_effects", "drains_done");
+        static final int E_COOKIE = off("qs_sim_effects", "cookie");
 
         static {
             int fqsBytes = FqsCause.COUNT * Long.BYTES;
@@ -281,7 +287,8 @@ public final class NativeSim implements SimDriver {
         Effects e = new Effects(effBuf.getInt(Layout.E_RC), effBuf.getInt(Layout.E_CBS_RUN),
                 effBuf.getInt(Layout.E_NOTIFIED_MASK), effBuf.getInt(Layout.E_GPS_ENDED),
                 flag(effBuf, Layout.E_SLOW_UNLOCK, "qs_sim_effects.slow_unlock"),
-                effBuf.getInt(Layout.E_DRAINS_DONE));
+                effBuf.getInt(Layout.E_DRAINS_DONE),
+                effBuf.getLong(Layout.E_COOKIE));
         if (e.rc() != rc) {
             throw new IllegalStateException("qs_sim_step returned " + rc + " but out->rc is " + e.rc());
         }
@@ -312,7 +319,16 @@ public final class NativeSim implements SimDriver {
                 b.getLong(Layout.S_LAST_CB_RUN),
                 b.getLong(Layout.S_RUN_HASH),
                 Arrays.asList(readers),
-                stats(b, Layout.S_STATS));
+                stats(b, Layout.S_STATS),
+                b.getLong(Layout.S_GP_SEQ_STARTED),
+                b.getLong(Layout.S_GP_SEQ_COMPLETED),
+                b.getLong(Layout.S_GP_SEQ_WANTED));
+    }
+
+    /** {@code qs_sim_set_gp_seq} on the C side. */
+    @Override
+    public int setGpSeq(long base) {
+        return Lib.qs_sim_set_gp_seq(live(), base);
     }
 
     /** Frees the C simulation ({@code qs_sim_free}); idempotent. */
@@ -336,7 +352,7 @@ public final class NativeSim implements SimDriver {
 
     private static GpSnapshot gp(ByteBuffer b, int base) {
         return new GpSnapshot(params(b, base + Layout.G_PARAMS, "qs_gp"),
-                GpState.valueOf(b.getInt(base + Layout.G_STATE)),
+                GpPhase.valueOf(b.getInt(base + Layout.G_STATE)),
                 FqsCause.valueOf(b.getInt(base + Layout.G_CAUSE)),
                 b.getInt(base + Layout.G_POLLS),
                 flag(b, base + Layout.G_EXPEDITED, "qs_gp.expedited"));

@@ -21,17 +21,20 @@ import java.util.Objects;
  * quiesce-diff 1
  * seed 1234
  * params FQS 5 30 10000000      # policy poll_limit cb_threshold poll_period_ns (unsigned)
+ * gpseq 18446744073709551610    # optional: renumber GPs first (setGpSeq), unsigned; absent = 0
  * REGISTER 0
  * LOCK 0
  * CALL
  * POLL_ELAPSED
  * </pre>
  *
- * @param seed   the generator seed, or 0
- * @param params the simulations' parameters
- * @param events the events, in order
+ * @param seed      the generator seed, or 0
+ * @param params    the simulations' parameters
+ * @param gpSeqBase GP number base both simulations start from ({@code setGpSeq} before the first
+ *                  event; 0 = the default numbering), unsigned
+ * @param events    the events, in order
  */
-public record Scenario(long seed, Params params, List<Event> events) {
+public record Scenario(long seed, Params params, long gpSeqBase, List<Event> events) {
 
     /** The first line of a scenario file. */
     public static final String MAGIC = "quiesce-diff 1";
@@ -43,12 +46,23 @@ public record Scenario(long seed, Params params, List<Event> events) {
     }
 
     /**
+     * A scenario with the default GP numbering (base 0).
+     *
+     * @param seed   the generator seed, or 0
+     * @param params the simulations' parameters
+     * @param events the events, in order
+     */
+    public Scenario(long seed, Params params, List<Event> events) {
+        this(seed, params, 0, events);
+    }
+
+    /**
      * {@return the same scenario with other events}
      *
      * @param newEvents the same scenario with other events
      */
     public Scenario withEvents(List<Event> newEvents) {
-        return new Scenario(seed, params, newEvents);
+        return new Scenario(seed, params, gpSeqBase, newEvents);
     }
 
     /**
@@ -57,7 +71,7 @@ public record Scenario(long seed, Params params, List<Event> events) {
      * @param newParams the same scenario with other parameters
      */
     public Scenario withParams(Params newParams) {
-        return new Scenario(seed, newParams, events);
+        return new Scenario(seed, newParams, gpSeqBase, events);
     }
 
     /**
@@ -69,6 +83,9 @@ public record Scenario(long seed, Params params, List<Event> events) {
         b.append("params ").append(params.policy()).append(' ').append(Integer.toUnsignedString(params.pollLimit()))
                 .append(' ').append(Integer.toUnsignedString(params.cbThreshold())).append(' ')
                 .append(Long.toUnsignedString(params.pollPeriodNs())).append('\n');
+        if (gpSeqBase != 0) {
+            b.append("gpseq ").append(Long.toUnsignedString(gpSeqBase)).append('\n');
+        }
         for (Event e : events) {
             b.append(e).append('\n');
         }
@@ -88,6 +105,7 @@ public record Scenario(long seed, Params params, List<Event> events) {
             return parseOneLine(trimmed.substring(MAGIC.length()).trim());
         }
         long seed = 0;
+        long base = 0;
         Params params = null;
         List<Event> events = new ArrayList<>();
         boolean magic = false;
@@ -106,6 +124,8 @@ public record Scenario(long seed, Params params, List<Event> events) {
                     magic = true;
                 } else if (line.startsWith("seed ")) {
                     seed = Long.parseLong(line.substring(5).trim());
+                } else if (line.startsWith("gpseq ")) {
+                    base = Long.parseUnsignedLong(line.substring(6).trim());
                 } else if (line.startsWith("params ")) {
                     String[] p = line.substring(7).trim().split("\\s+");
                     if (p.length != 4) {
@@ -123,7 +143,7 @@ public record Scenario(long seed, Params params, List<Event> events) {
         if (!magic || params == null) {
             throw new IllegalArgumentException("not a scenario file (needs '" + MAGIC + "' and a params line)");
         }
-        return new Scenario(seed, params, events);
+        return new Scenario(seed, params, base, events);
     }
 
     /**
@@ -133,11 +153,14 @@ public record Scenario(long seed, Params params, List<Event> events) {
     private static Scenario parseOneLine(String rest) {
         String[] t = rest.split("\\s+");
         long seed = 0;
+        long base = 0;
         Params params = null;
         List<Event> events = new ArrayList<>();
         for (int i = 0; i < t.length; i++) {
             if (t[i].equals("seed") && i + 1 < t.length) {
                 seed = Long.parseLong(t[++i]);
+            } else if (t[i].equals("gpseq") && i + 1 < t.length) {
+                base = Long.parseUnsignedLong(t[++i]);
             } else if (t[i].equals("params") && i + 4 < t.length) {
                 params = new Params(Policy.valueOf(t[i + 1]), Integer.parseUnsignedInt(t[i + 2]),
                         Integer.parseUnsignedInt(t[i + 3]), Long.parseUnsignedLong(t[i + 4]));
@@ -153,7 +176,7 @@ public record Scenario(long seed, Params params, List<Event> events) {
         if (params == null) {
             throw new IllegalArgumentException("not a scenario (no params): '" + rest + "'");
         }
-        return new Scenario(seed, params, events);
+        return new Scenario(seed, params, base, events);
     }
 
     /** Drops a comment: '#' at the start of the line or after white space (not the '#' of {@code KIND#n}). */

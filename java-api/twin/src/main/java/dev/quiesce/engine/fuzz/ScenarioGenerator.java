@@ -17,15 +17,17 @@ import java.util.SplittableRandom;
  *       1..8, now and then QEMU's 5/30 or an unsigned-huge value (never
  *       reached, exercises unsigned compares); a random non-zero poll period;
  *   <li>events: lock/unlock weighted highest, then poll-elapsed and call,
- *       then register, sync, unregister, drain, force; slots mostly 0..3 so
- *       readers collide, sometimes 4..7, rarely invalid (-1, 8); rarely an
- *       invalid kind (-1, 9, 99).
+ *       then register, sync, start-poll, unregister, drain, force,
+ *       expedite, get-state; slots mostly 0..3 so readers collide, sometimes 4..7,
+ *       rarely invalid (-1, 8); rarely an invalid kind (-1, 12, 99);
+ *   <li>GP numbering: a quarter of the scenarios start their GP numbers a
+ *       few GPs below the unsigned 64-bit maximum, so cookies wrap.
  * </ul>
  */
 public final class ScenarioGenerator {
 
     /** Relative weights of the event kinds, in {@link EventKind} order. */
-    static final int[] KIND_WEIGHTS = {10, 4, 22, 22, 14, 4, 4, 5, 15};
+    static final int[] KIND_WEIGHTS = {10, 4, 22, 22, 14, 4, 4, 5, 15, 3, 5, 4};
     /** Weight of an invalid kind. */
     static final int INVALID_KIND_WEIGHT = 1;
 
@@ -59,7 +61,12 @@ public final class ScenarioGenerator {
         for (int i = 0; i < n; i++) {
             events.add(event(rnd));
         }
-        return new Scenario(seed, params, events);
+        return new Scenario(seed, params, gpSeqBase(rnd), events);
+    }
+
+    /** 0 mostly; a quarter of the time a few GPs below 2^64, so the numbers wrap during the run. */
+    static long gpSeqBase(SplittableRandom rnd) {
+        return rnd.nextInt(4) == 0 ? -1L - rnd.nextInt(8) : 0;
     }
 
     static Params params(SplittableRandom rnd) {

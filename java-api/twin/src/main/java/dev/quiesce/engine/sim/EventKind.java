@@ -19,10 +19,24 @@ public enum EventKind {
     /** {@code QS_EV_SYNC}: a direct, expedited synchronize(). */
     SYNC,
     /** {@code QS_EV_POLL_ELAPSED}: the writer's poll/pre-poll timer fired. */
-    POLL_ELAPSED;
+    POLL_ELAPSED,
+    /** {@code QS_EV_GET_STATE}: get-state: effects.cookie := the cookie; nothing else changes. */
+    GET_STATE,
+    /**
+     * {@code QS_EV_START_POLL}: start-poll: effects.cookie := the cookie; if it
+     * is not done, gpSeqWanted := the later of it and gpSeqWanted, and an idle
+     * worker runs a GP (with zero callbacks if none).
+     */
+    START_POLL,
+    /**
+     * {@code QS_EV_EXPEDITE}: an expedited synchronize() caller waits for the
+     * running GP: expedite it, then a poll sleep ends early as on FORCE.
+     * {@code -EINVAL} when no GP runs.
+     */
+    EXPEDITE;
 
     /** {@code QS_SIM_EVENT_KINDS}. */
-    public static final int COUNT = 9;
+    public static final int COUNT = 12;
 
     private static final EventKind[] VALUES = values();
 

@@ -6,7 +6,8 @@ import dev.quiesce.engine.FqsCause;
 import dev.quiesce.engine.GpAction;
 import dev.quiesce.engine.GpInput;
 import dev.quiesce.engine.GpMachine;
-import dev.quiesce.engine.GpState;
+import dev.quiesce.engine.GpPhase;
+import dev.quiesce.engine.GpSeq;
 import dev.quiesce.engine.Params;
 import dev.quiesce.engine.Policy;
 import dev.quiesce.engine.ReaderState;
@@ -41,7 +42,20 @@ import java.util.Objects;
  *       policies): under LEGACY the rescan kicks the readers that still
  *       block; under FQS it changes nothing observable;
  *   <li>LEGACY pre-polls end only on POLL_ELAPSED (as before the seed);
- *   <li>a reader's slow-path unlock wakes a writer blocked on the GP event.
+ *   <li>a reader's slow-path unlock wakes a writer blocked on the GP event;
+ *   <li>GPs are numbered as they start ({@code gpStart}: gpSeqStarted + 1)
+ *       and {@code gpFinish} sets gpSeqCompleted to that number. START_POLL
+ *       records its cookie in gpSeqWanted; the worker is told "a GP is
+ *       wanted" while that cookie is not done
+ *       ({@link WorkerMachine#decide}). START_POLL wakes only an idle worker
+ *       (writer IDLE): a LEGACY pre-poll sleep is not cut short, and a busy
+ *       writer sees the request at its next worker decision;
+ *   <li>SYNC while the writer is busy only queues the synchronize(); the
+ *       runtime's caller also expedites the running GP, which is the
+ *       separate EXPEDITE event. EXPEDITE marks the GP expedited and ends a
+ *       normal-state poll sleep early (it counts as a poll); a GP blocked on
+ *       the GP event is not woken, and under LEGACY the mark changes nothing
+ *       but the GP's {@code expedited} flag. No GP running: {@code -EINVAL}.
  * </ul>
  *
  * <p>Not thread-safe.
@@ -92,6 +106,7 @@ public final class Sim implements SimDriver {
         int gpsEnded;
         boolean slowUnlock;
         int drainsDone;
+        long cookie;
     }
 
     private final Fault fault;
@@ -124,6 +139,10 @@ public final class Sim implements SimDriver {
     private long drains;
     private long forces;
     private long syncs;
+    /* GP numbers (see GpSeq) */
+    private long gpSeqStarted;
+    private long gpSeqCompleted;
+    private long gpSeqWanted;
 
     /* ---- private to the simulation ---- */
     /** Ids of queued drain markers, ascending (callbacks run in id order): a ring [head, tail). */
@@ -189,7 +208,26 @@ public final class Sim implements SimDriver {
         Stats stats = new Stats(gps, gpsFqs, fqsByCause, polls, slowUnlocks, notifierCalls, callbacksQueued,
                 callbacksRun, drains, forces, syncs, 0, 0, new long[Stats.HIST_BUCKETS]);
         return new SimState(gpCtr, writer, owner, gp.snapshot(), worker.snapshot(), gpEventSet, pending,
-                draining, forced, syncPending, forcedLate, nextCbId, lastCbRun, runHash, Arrays.asList(rs), stats);
+                draining, forced, syncPending, forcedLate, nextCbId, lastCbRun, runHash, Arrays.asList(rs), stats,
+                gpSeqStarted, gpSeqCompleted, gpSeqWanted);
+    }
+
+    /**
+     * Test hook: renumber GPs so the next one claimed is {@code base + 1}
+     * (gpSeqStarted, gpSeqCompleted and gpSeqWanted := base), e.g. near the
+     * unsigned maximum to test the cookies' wrap. Only with no GP running and
+     * no synchronize waiting; else {@code -EBUSY} and nothing changes.
+     * Mirrors {@code qs_sim_set_gp_seq}.
+     */
+    @Override
+    public int setGpSeq(long base) {
+        if (owner != SimOwner.NONE || syncPending) {
+            return -Errno.EBUSY;
+        }
+        gpSeqStarted = base;
+        gpSeqCompleted = base;
+        gpSeqWanted = base;
+        return 0;
     }
 
     /** Nothing to free. Mirrors {@code qs_sim_free}. */
@@ -255,6 +293,7 @@ public final class Sim implements SimDriver {
     private void gpStart(SimOwner newOwner) {
         boolean any = false;
         owner = newOwner;
+        gpSeqStarted++;
         for (Reader r : readers) {
             r.inWaitList = r.registered;
             any |= r.registered;
@@ -274,6 +313,7 @@ public final class Sim implements SimDriver {
     /** Mirrors {@code gp_finish}. */
     private void gpFinish(Eff eff) {
         gp.end();
+        gpSeqCompleted = gpSeqStarted;
         gps++;
         eff.gpsEnded++;
         if (owner == SimOwner.WORKER) {
@@ -312,7 +352,7 @@ public final class Sim implements SimDriver {
         if (armed) {
             /* Reset before setting `waiting`, so a wake-up after it counts. */
             gpEventSet = false;
-            boolean setWaiting = !(fault == Fault.FQS_NEVER_SETS_WAITING && gp.state() == GpState.FORCED);
+            boolean setWaiting = !(fault == Fault.FQS_NEVER_SETS_WAITING && gp.state() == GpPhase.FORCED);
             for (Reader r : readers) {
                 if (r.inWaitList && setWaiting) {
                     r.waiting = true;
@@ -352,6 +392,11 @@ public final class Sim implements SimDriver {
         return act;
     }
 
+    /** True while a START_POLL cookie is not done: the worker must run a GP. Mirrors {@code gp_wanted}. */
+    private boolean gpWanted() {
+        return !GpSeq.done(gpSeqCompleted, gpSeqWanted);
+    }
+
     /** Run the writer until it blocks. Mirrors {@code writer_run}. */
     private void writerRun(Eff eff) {
         for (;;) {
@@ -376,7 +421,7 @@ public final class Sim implements SimDriver {
                 gpStart(SimOwner.SYNC);
                 continue;
             }
-            WorkerAction wact = worker.next(pending);
+            WorkerAction wact = worker.decide(pending, gpWanted());
             if (wact == WorkerAction.RUN_GP) {
                 gpStart(SimOwner.WORKER);
                 continue;
@@ -509,6 +554,31 @@ public final class Sim implements SimDriver {
                         syncPending = true;
                     }
                     break;
+                case EXPEDITE:
+                    if (owner == SimOwner.NONE || gp.state() == GpPhase.IDLE) {
+                        rc = -Errno.EINVAL;
+                        break;
+                    }
+                    gp.expedite();
+                    interruptPoll(eff);
+                    break;
+                case GET_STATE:
+                    eff.cookie = GpSeq.snap(gpSeqStarted);
+                    break;
+                case START_POLL: {
+                    long c = GpSeq.snap(gpSeqStarted);
+                    eff.cookie = c;
+                    if (!GpSeq.done(gpSeqCompleted, c)) {
+                        /* The later of the two cookies, wrap-safe. */
+                        if (c - gpSeqWanted > 0) {
+                            gpSeqWanted = c;
+                        }
+                        if (writer == SimWriter.IDLE) {
+                            writerRun(eff);
+                        }
+                    }
+                    break;
+                }
                 case POLL_ELAPSED:
                     if (writer == SimWriter.PREPOLL) {
                         worker.prepollDone();
@@ -525,6 +595,7 @@ public final class Sim implements SimDriver {
                     break;
             }
         }
-        return new Effects(rc, eff.cbsRun, eff.notifiedMask, eff.gpsEnded, eff.slowUnlock, eff.drainsDone);
+        return new Effects(rc, eff.cbsRun, eff.notifiedMask, eff.gpsEnded, eff.slowUnlock, eff.drainsDone,
+                eff.cookie);
     }
 }

@@ -37,6 +37,16 @@ public interface SimDriver extends AutoCloseable {
      */
     SimState state();
 
+    /**
+     * Test hook: renumber GPs so the next one claimed is {@code base + 1}
+     * (started, completed and wanted := {@code base}, unsigned). Only with no
+     * GP running and no synchronize waiting. Mirrors {@code qs_sim_set_gp_seq}.
+     *
+     * @param base the new GP number base (unsigned)
+     * @return 0, or {@code -EBUSY} (nothing changes)
+     */
+    int setGpSeq(long base);
+
     /** Release any native memory (no-op for the Java engine). */
     @Override
     void close();

@@ -26,10 +26,14 @@ import java.util.List;
  * @param runHash     order-sensitive hash of ids run, in order ({@link Sim#hashStep})
  * @param readers     the {@link Sim#MAX_READERS} reader slots
  * @param stats       the counters
+ * @param gpSeqStarted   number of the last GP claimed (unsigned, wraps)
+ * @param gpSeqCompleted number of the last GP completed (unsigned, wraps)
+ * @param gpSeqWanted    latest cookie START_POLL asked for; the worker runs a GP while it is not done
  */
 public record SimState(long gpCtr, SimWriter writer, SimOwner owner, GpSnapshot gp, WorkerSnapshot worker,
                        boolean gpEventSet, int pending, int draining, boolean forced, boolean syncPending,
-                       boolean forcedLate, long nextCbId, long lastCbRun, long runHash, List<SimReader> readers, Stats stats) {
+                       boolean forcedLate, long nextCbId, long lastCbRun, long runHash, List<SimReader> readers, Stats stats,
+                       long gpSeqStarted, long gpSeqCompleted, long gpSeqWanted) {
 
     /** Copies the reader list (immutable). */
     public SimState {

@@ -1,10 +1,10 @@
 package dev.quiesce.engine;
 
 /**
- * Where a grace period's wait_for_readers stands ({@code qs_gp_state}).
+ * Where a grace period's wait_for_readers stands ({@code qs_gp_phase}).
  * Ordinals are the C values.
  */
-public enum GpState {
+public enum GpPhase {
     /** {@code QS_GP_IDLE}: no GP in progress. */
     IDLE,
     /** {@code QS_GP_NORMAL}: FQS policy, normal state: poll, no reader slow path. */
@@ -14,7 +14,7 @@ public enum GpState {
     /** {@code QS_GP_LEGACY}: LEGACY policy: event-driven, {@code waiting} every pass. */
     LEGACY;
 
-    private static final GpState[] VALUES = values();
+    private static final GpPhase[] VALUES = values();
 
     /**
      * {@return the C value}
@@ -29,9 +29,9 @@ public enum GpState {
      * @param value the state with C value {@code value}
      * @throws IllegalArgumentException for an unknown value
      */
-    public static GpState valueOf(int value) {
+    public static GpPhase valueOf(int value) {
         if (value < 0 || value >= VALUES.length) {
-            throw new IllegalArgumentException("unknown qs_gp_state " + value);
+            throw new IllegalArgumentException("unknown qs_gp_phase " + value);
         }
         return VALUES[value];
     }
