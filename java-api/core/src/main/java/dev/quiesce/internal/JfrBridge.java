@@ -130,28 +130,31 @@ public final class JfrBridge {
     }
 
     /**
-     * Commits a {@code dev.quiesce.Stall} event (for the stall reporter).
+     * Commits a {@code dev.quiesce.Stall} event (for the stall dispatcher),
+     * if a recording has it enabled. Quick when not: one
+     * {@code shouldCommit()}; the report's text is built only when committed.
      *
-     * @param label the domain's name
+     * @param domain the facade's domain (its label names it)
      * @param policyName the policy's name
      * @param number the stalled GP's number
      * @param waitedNanos how long it had waited, ns
      * @param blockingReaders readers still blocking it
      * @param report the report's text
      */
-    public static void stall(String label, String policyName, long number, long waitedNanos,
-            int blockingReaders, String report) {
+    public static void stall(Object domain, String policyName, long number, long waitedNanos,
+            int blockingReaders, java.util.function.Supplier<String> report) {
         if (!AVAILABLE) {
             return;
         }
         StallEvent ev = new StallEvent();
         if (ev.shouldCommit()) {
-            ev.domain = label;
+            String label = label(domain);
+            ev.domain = label != null ? label : String.valueOf(domain);
             ev.policy = policyName;
             ev.number = number;
             ev.waited = waitedNanos;
             ev.blockingReaders = blockingReaders;
-            ev.report = report;
+            ev.report = report.get();
             ev.commit();
         }
     }

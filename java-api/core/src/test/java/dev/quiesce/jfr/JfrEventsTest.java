@@ -88,7 +88,8 @@ class JfrEventsTest {
         RcuDomain fqs = RcuDomain.builder().backend(backend).policy(Policy.FQS)
                 .pollPeriod(Duration.ofSeconds(1)).build();
         try (RecordingStream rs = new RecordingStream();
-                RcuDomain legacy = RcuDomain.builder().backend(backend).policy(Policy.LEGACY).build()) {
+                RcuDomain legacy = RcuDomain.builder().backend(backend).policy(Policy.LEGACY)
+                        .stallTimeout(Duration.ofMillis(20)).onStall(r -> { }).build()) {
             for (String name : List.of(GP, FORCE, BATCH, STALL)) {
                 rs.enable(name);
             }
@@ -112,7 +113,7 @@ class JfrEventsTest {
 
             fqs.synchronize(); // no reader: expedited, no FQS
             parkedSynchronize(fqs); // a reader parked 50 ms: FQS, cause EXPEDITED
-            parkedSynchronize(legacy); // LEGACY: waited for, no FQS
+            parkedSynchronize(legacy); // LEGACY: waited for, no FQS; stalls (20 ms timeout)
             CountDownLatch ran = new CountDownLatch(3);
             for (int i = 0; i < 3; i++) {
                 fqs.callRcu(ran::countDown);
@@ -128,6 +129,9 @@ class JfrEventsTest {
                     gp(Policy.FQS, e -> e.getBoolean("enteredFqs") && e.getString("cause").equals("EXPEDITED")
                             && e.getInt("readersWaited") == 1 && e.getBoolean("expedited")
                             && e.getLong("gpDuration") >= TimeUnit.MILLISECONDS.toNanos(30)),
+                    e -> e.getEventType().getName().equals(STALL) && e.getString("policy").equals("LEGACY")
+                            && e.getLong("waited") >= TimeUnit.MILLISECONDS.toNanos(20)
+                            && e.getInt("blockingReaders") == 1 && e.getString("report").contains("jfr-test-reader"),
                     gp(Policy.LEGACY, e -> !e.getBoolean("enteredFqs") && e.getString("cause").equals("NONE")
                             && e.getInt("readersWaited") == 1
                             && e.getLong("gpDuration") >= TimeUnit.MILLISECONDS.toNanos(30)),
