@@ -56,8 +56,13 @@ final class JvmStall extends StallRunner {
 
     @Override
     StallResult run(StallMode mode, StallSettings s, Progress progress) throws Exception {
-        try (RcuDomain rcu = RcuDomain.builder().backend(backend).policy(mode.policy)
-                .workerSliceMicros(s.workerSliceMicros()).build()) {
+        Warnings seen = warnings(mode);
+        RcuDomain.Builder rb = RcuDomain.builder().backend(backend).policy(mode.policy)
+                .workerSliceMicros(s.workerSliceMicros());
+        if (!stallWarning.isZero()) {
+            rb.stallTimeout(stallWarning).onStall(r -> seen.add(r.toString()));
+        }
+        try (RcuDomain rcu = rb.build()) {
             long[] ram = new long[1 << 17];
             RcuReference<View> map = new RcuReference<>(rcu, new View(ram, null));
             AtomicBoolean stop = new AtomicBoolean();

@@ -24,9 +24,14 @@ final class NativeStall extends StallRunner {
 
     @Override
     StallResult run(StallMode mode, StallSettings s, Progress progress) throws Exception {
-        try (Machine m = Machine.builder().vcpus(s.vcpus()).slice(s.slice()).policy(mode.policy)
+        Warnings seen = warnings(mode);
+        Machine.Builder mb = Machine.builder().vcpus(s.vcpus()).slice(s.slice()).policy(mode.policy)
                 .workerSliceMicros(s.workerSliceMicros())
-                .gpu(GpuConfig.DEFAULTS.withForceOnUnmap(mode.forceOnUnmap)).build()) {
+                .gpu(GpuConfig.DEFAULTS.withForceOnUnmap(mode.forceOnUnmap));
+        if (!stallWarning.isZero()) {
+            mb.stallTimeout(stallWarning, seen::add);
+        }
+        try (Machine m = mb.build()) {
             GpuDevice gpu = m.gpu();
             gpu.execute(GpuCommand.createBlob(1).hostMemory().mappable().size(s.blobSize()).build()).requireOk();
             m.start();

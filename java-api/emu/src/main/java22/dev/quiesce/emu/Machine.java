@@ -72,6 +72,8 @@ public final class Machine implements AutoCloseable {
     private final Workload workload;
     private final Policy policy;
     private final ReentrantReadWriteLock life = new ReentrantReadWriteLock();
+    /* The stall consumer's id (MachineStalls), 0: none. */
+    private final long stallsId;
     /* The domain's observers (trace recorders); created on first use, under `this`. */
     private ObserverHub hub;
     /* OPEN until close() frees the native objects; written under life's write lock. */
@@ -131,6 +133,7 @@ public final class Machine implements AutoCloseable {
             throw e;
         }
         this.gpu = device;
+        this.stallsId = b.onStall != null ? MachineStalls.install(dom, b.onStall) : 0;
         if (b.start) {
             start();
         }
@@ -157,6 +160,7 @@ public final class Machine implements AutoCloseable {
         private Workload workload = Workload.DEFAULT;
         /* The RCU tunables of the machine's domain; DomainConfig's constructor checks each. */
         private DomainConfig rcu = DomainConfig.defaults(Policy.FQS);
+        private java.util.function.Consumer<String> onStall;
         private GpuConfig gpu = GpuConfig.DEFAULTS;
         private boolean start;
 
@@ -281,9 +285,28 @@ public final class Machine implements AutoCloseable {
         }
 
         /**
+         * Turns on the domain's stall warnings: a grace period still waiting
+         * for readers {@code timeout} after it began (and again at three
+         * times that) is reported, as the C library's text block, to
+         * {@code onStall}, on the GP writer's thread with its mutexes held:
+         * it must be quick and must not call into the machine.
+         *
+         * @param timeout the stall timeout (whole milliseconds; 0 turns warnings off)
+         * @param onStall receives each report's text
+         * @return this builder
+         * @throws IllegalArgumentException if the timeout is out of range
+         */
+        public Builder stallTimeout(java.time.Duration timeout, java.util.function.Consumer<String> onStall) {
+            Objects.requireNonNull(timeout, "timeout");
+            rcu = rcu.withStallTimeoutMillis(timeout.toMillis());
+            this.onStall = Objects.requireNonNull(onStall, "onStall");
+            return this;
+        }
+
+        /**
          * The virtio-gpu device's configuration.
          *
-         * @param config the virtio-gpu device's configuration
+         * @param config the device's configuration
          * @return this builder
          */
         public Builder gpu(GpuConfig config) {
@@ -653,6 +676,9 @@ public final class Machine implements AutoCloseable {
             state = Lifecycle.CLOSED;
             ErrorCode.check(Quiesce.qs_machine_free(machine), "qs_machine_free");
             ErrorCode.check(Quiesce.qs_domain_free(dom), "qs_domain_free");
+            if (stallsId != 0) {
+                MachineStalls.remove(stallsId); // the domain is gone: no more reports
+            }
         } finally {
             life.writeLock().unlock();
         }
