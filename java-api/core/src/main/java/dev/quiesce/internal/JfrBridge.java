@@ -70,6 +70,7 @@ public final class JfrBridge {
                     }
                 }
             }
+            observing = !RUNNING.isEmpty();
             return true;
         } catch (Throwable t) {
             // No JFR in this runtime (or it refused): no events, nothing else changes.
