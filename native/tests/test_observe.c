@@ -240,6 +240,20 @@ static void test_fqs_force_parked(void)
     atomic_store(&p.release, 1);
     CHECK_OK(pthread_join(p.thread, NULL));
     CHECK_OK(qs_drain(dom));
+    /* qs_drain returns once its marker ran; on_batch for the marker's batch
+     * comes after the batch's last callback: wait for it. */
+    for (int i = 0; i < 5000; i++) {
+        pthread_mutex_lock(&log_mutex);
+        uint32_t seen = 0;
+        for (int j = 0; j < nbatches; j++) {
+            seen += batches[j].count;
+        }
+        pthread_mutex_unlock(&log_mutex);
+        if (seen >= 4) {
+            break;
+        }
+        sleep_ms(1);
+    }
     pthread_mutex_lock(&log_mutex);
     CHECK_EQ(nforces, 1);
     CHECK(ngps >= 1);
@@ -250,15 +264,15 @@ static void test_fqs_force_parked(void)
     CHECK_EQ(gps[0].expedited, 0);
     CHECK_EQ(gps[0].readers_waited, 1);
     CHECK_EQ(gps[0].notifier_calls, 1);
-    /* The callbacks ran in one or more batches, the drain marker counted
-     * too: at least 4 callbacks in all, the first batch holds the 3. */
+    /* The callbacks ran in one or more batches (the worker's first GP
+     * takes what was pending when it started, at least the first call),
+     * the drain marker counted too: at least 4 callbacks in all. */
     CHECK(nbatches >= 1);
     uint32_t total = 0;
     for (int i = 0; i < nbatches; i++) {
         CHECK(batches[i].count > 0);
         total += batches[i].count;
     }
-    CHECK(batches[0].count >= 3);
     CHECK(total >= 4);
     CHECK(batches[0].start_ns >= gps[0].start_ns + gps[0].duration_ns);
     pthread_mutex_unlock(&log_mutex);
