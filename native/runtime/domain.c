@@ -169,6 +169,7 @@ int qs_domain_free(qs_domain *dom)
     if (rc != 0) {
         return rc;
     }
+    qs_rt_observer_release(dom);
     free(dom);
     return 0;
 }

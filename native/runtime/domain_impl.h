@@ -224,6 +224,12 @@ struct qs_domain {
 
     /* retire.c (its own mutex; apart from the producers' line) */
     _Alignas(QS_CACHE_LINE) qs_retire_set retire;
+    /* observe.c: the installed observer (atomic pointer to an immutable
+     * copy, NULL: none) and the copies it replaced (worker_mutex). */
+    _Atomic(struct qs_obs_node *) observer;
+    struct qs_obs_node *observer_retired;
+    uint32_t gp_readers_waited; /* sync_mutex: the running GP's first-scan count */
+    uint64_t gp_fqs_ns;         /* sync_mutex: when the running GP entered FQS */
 
     /* fork.c domains_lock */
     struct qs_domain *fork_prev;
@@ -342,6 +348,23 @@ QS_INTERNAL void qs_rt_retire_destroy(qs_domain *dom);
 QS_INTERNAL void qs_rt_retire_stats(qs_domain *dom, qs_stats *out);
 QS_INTERNAL void qs_rt_retire_lock(qs_domain *dom);
 QS_INTERNAL void qs_rt_retire_unlock(qs_domain *dom);
+/* observe.c. The hooks test qs_rt_observing first (one relaxed load: an
+ * observer installed concurrently may be missed for one event) and call
+ * the rest only when it is true. qs_rt_gp_fill fills a GP record (caller:
+ * the GP writer, sync_mutex held) and returns 1; qs_rt_observe_* call the
+ * observer with no domain mutex held; qs_rt_observer_release frees every
+ * copy (qs_domain_free). */
+typedef struct qs_obs_node qs_obs_node;
+static inline int qs_rt_observing(qs_domain *dom)
+{
+    return atomic_load_explicit(&dom->observer, memory_order_relaxed) != NULL;
+}
+QS_INTERNAL int qs_rt_gp_fill(qs_domain *dom, qs_gp_record *rec, uint64_t t0, uint64_t t1,
+                              int expedited, uint64_t notifier_calls_before, int waited);
+QS_INTERNAL void qs_rt_observe_gp_end(qs_domain *dom, const qs_gp_record *rec);
+QS_INTERNAL void qs_rt_observe_batch(qs_domain *dom, uint32_t count, uint64_t t0);
+QS_INTERNAL void qs_rt_observe_force(qs_domain *dom);
+QS_INTERNAL void qs_rt_observer_release(qs_domain *dom);
 
 /* fork.c: keep the list of live domains the atfork handlers walk. */
 QS_INTERNAL void qs_fork_track(qs_domain *dom);

@@ -44,6 +44,7 @@ static void wait_for_readers(qs_domain *dom, int expedited, uint64_t gp_no)
         rt->gp_kicks = 0;
     }
     qs_gp_begin(&dom->gp, expedited);
+    unsigned scanned = 0; /* observer: which scan is the first */
     /* Stall watch: one clock read per GP, after the gp_ctr advance (every
      * section this GP waits for began before it). None when off. */
     qs_stall_watch stall;
@@ -83,6 +84,7 @@ static void wait_for_readers(qs_domain *dom, int expedited, uint64_t gp_no)
                       atomic_load(&dom->force_answered),
         };
         int kick = qs_gp_notifies_in_scan(&dom->gp, &in);
+        const int first_scan = !scanned++;
 
         /* The scan. */
         qs_link *next;
@@ -117,6 +119,9 @@ static void wait_for_readers(qs_domain *dom, int expedited, uint64_t gp_no)
             }
         }
 
+        if (first_scan) {
+            dom->gp_readers_waited = in.remaining; /* the GP record's readers_waited */
+        }
         switch (qs_gp_after_scan(&dom->gp, &in)) {
         case QS_GP_ACT_DONE:
             qs_gp_end(&dom->gp);
@@ -141,6 +146,7 @@ static void wait_for_readers(qs_domain *dom, int expedited, uint64_t gp_no)
             stat_add(&dom->st.polls, 1);
             break;
         case QS_GP_ACT_FORCE:
+            dom->gp_fqs_ns = now_ns(); /* the GP record's fqs_ns */
             stat_add(&dom->st.gps_fqs, 1);
             stat_add(&dom->st.fqs_by_cause[dom->gp.cause], 1);
             for (qs_link *l = dom->to_check.next; l != &dom->to_check; l = l->next) {
@@ -192,8 +198,10 @@ static void gp_execute(qs_domain *dom, int expedited, uint64_t gp_no)
      * the barrier and see the new pointers. */
     writer_barrier(dom);
     pthread_mutex_lock(&dom->registry_mutex);
-    if (dom->nreaders > 0) {
-        uint64_t t0 = now_ns();
+    const uint64_t t0 = now_ns();
+    const uint64_t notes0 = stat_read(&dom->st.notifier_calls); /* observer */
+    const int waited = dom->nreaders > 0;
+    if (waited) {
         uint64_t g = atomic_load_explicit(QS_ATOMIC_U64(&dom->gp_ctr), memory_order_relaxed);
         /* Relaxed: readers load it relaxed; W1 before and the scan's
          * barriers order what matters (see read.h). */
@@ -206,9 +214,19 @@ static void gp_execute(qs_domain *dom, int expedited, uint64_t gp_no)
          * GPs that scanned readers (see qs_stats). */
         stat_add(&dom->st.gps_no_readers, 1);
     }
+    const uint64_t t1 = now_ns();
     stat_add(&dom->st.gps, 1);
+    /* Observer: the record is built under the mutexes, delivered after
+     * them (the GP still counts as running until our caller marks it
+     * completed, so calls never overlap and precede the waiters' return). */
+    qs_gp_record rec;
+    const int observed = qs_rt_observing(dom) &&
+                         qs_rt_gp_fill(dom, &rec, t0, t1, expedited, notes0, waited);
     pthread_mutex_unlock(&dom->registry_mutex);
     pthread_mutex_unlock(&dom->sync_mutex);
+    if (observed) {
+        qs_rt_observe_gp_end(dom, &rec);
+    }
 }
 
 /*

@@ -182,6 +182,35 @@ static const field_row head_fields[] = {
     FIELD(qs_head, fn),
 };
 
+static const field_row gp_record_fields[] = {
+    FIELD(qs_gp_record, number),
+    FIELD(qs_gp_record, start_ns),
+    FIELD(qs_gp_record, duration_ns),
+    FIELD(qs_gp_record, policy),
+    FIELD(qs_gp_record, fqs),
+    FIELD(qs_gp_record, cause),
+    FIELD(qs_gp_record, readers_waited),
+    FIELD(qs_gp_record, expedited),
+    FIELD(qs_gp_record, polls),
+    FIELD(qs_gp_record, notifier_calls),
+    FIELD(qs_gp_record, reserved),
+    FIELD(qs_gp_record, fqs_ns),
+};
+
+static const field_row batch_record_fields[] = {
+    FIELD(qs_batch_record, count),
+    FIELD(qs_batch_record, reserved),
+    FIELD(qs_batch_record, start_ns),
+    FIELD(qs_batch_record, duration_ns),
+};
+
+static const field_row observer_fields[] = {
+    FIELD(qs_observer, on_gp_end),
+    FIELD(qs_observer, on_batch),
+    FIELD(qs_observer, on_force),
+    FIELD(qs_observer, opaque),
+};
+
 #ifdef QS_HAVE_EMU
 /* <quiesce/emu.h> */
 
@@ -356,6 +385,9 @@ static const struct_row structs[] = {
     STRUCT(qs_reader, reader_fields),
     STRUCT(qs_notifier, notifier_fields),
     STRUCT(qs_head, head_fields),
+    STRUCT(qs_gp_record, gp_record_fields),
+    STRUCT(qs_batch_record, batch_record_fields),
+    STRUCT(qs_observer, observer_fields),
 #ifdef QS_HAVE_EMU
     STRUCT(qs_translation, translation_fields),
     STRUCT(qs_machine_config, machine_config_fields),

@@ -242,6 +242,7 @@ static void *worker_main(void *arg)
         qs_worker_gp_done(&w);
         token_run run = { .n = 0 };
         token_puts puts = { NULL, 0 };
+        const uint64_t batch_t0 = qs_rt_observing(dom) ? now_ns() : 0; /* observer */
         for (uint32_t i = 0; i < w.batch; i++) {
             qs_head *h = qs_queue_pop_wait(&dom->queue);
             qs_cb_fn fn = h->fn;
@@ -269,6 +270,9 @@ static void *worker_main(void *arg)
         }
         token_run_flush(dom, &run);
         token_puts_flush(&puts);
+        if (batch_t0 != 0) {
+            qs_rt_observe_batch(dom, w.batch, batch_t0);
+        }
         /* Once per batch, not per callback: `pending` is the producers'
          * cache line. */
         atomic_fetch_sub(&dom->pending, w.batch);
@@ -409,6 +413,9 @@ void qs_force(qs_domain *dom)
         return;
     }
     stat_add(&dom->st.forces, 1);
+    if (qs_rt_observing(dom)) {
+        qs_rt_observe_force(dom);
+    }
     if (dom->cfg.params.policy == QS_POLICY_LEGACY) {
         return; /* force() did not exist before the seed */
     }

@@ -25,6 +25,7 @@ int main(void)
         "qs_params", "qs_gp_input", "qs_gp", "qs_worker", "qs_sim_reader",
         "qs_stats", "qs_sim_state", "qs_sim_effects", "qs_domain_config",
         "qs_stall_reader", "qs_stall_report", "qs_reader", "qs_notifier", "qs_head",
+        "qs_gp_record", "qs_batch_record", "qs_observer",
 #ifdef QS_HAVE_EMU
         "qs_translation", "qs_machine_config", "qs_vcpu_stats", "qs_machine_stats",
         "qs_latency", "qs_gpu_config", "qs_gpu_stats", "qs_emu_stats",
@@ -121,6 +122,19 @@ int main(void)
     EXPECT_SIZE(qs_head);
     EXPECT_FIELD(qs_head, next);
     EXPECT_FIELD(qs_head, fn);
+
+    EXPECT_SIZE(qs_gp_record);
+    EXPECT_FIELD(qs_gp_record, number);
+    EXPECT_FIELD(qs_gp_record, duration_ns);
+    EXPECT_FIELD(qs_gp_record, readers_waited);
+    EXPECT_FIELD(qs_gp_record, notifier_calls);
+    EXPECT_FIELD(qs_gp_record, fqs_ns);
+    EXPECT_SIZE(qs_batch_record);
+    EXPECT_FIELD(qs_batch_record, count);
+    EXPECT_FIELD(qs_batch_record, duration_ns);
+    EXPECT_SIZE(qs_observer);
+    EXPECT_FIELD(qs_observer, on_force);
+    EXPECT_FIELD(qs_observer, opaque);
 
 #ifdef QS_HAVE_EMU
     /* The emulator's structs, every field. */
@@ -266,6 +280,8 @@ int main(void)
         {"qs_domain_config", "params"}, {"qs_stall_reader", "tid"},
         {"qs_stall_report", "gp"}, {"qs_reader", "ctr"},
         {"qs_notifier", "fn"}, {"qs_head", "next"},
+        {"qs_gp_record", "number"}, {"qs_batch_record", "count"},
+        {"qs_observer", "on_gp_end"},
 #ifdef QS_HAVE_EMU
         {"qs_translation", "region"}, {"qs_machine_config", "vcpus"},
         {"qs_vcpu_stats", "sections"}, {"qs_machine_stats", "vcpus"},

@@ -263,6 +263,75 @@ int qs_drain(qs_domain *dom);
 /* Ask the current (or next) GP to enter FQS and wake the worker. */
 void qs_force(qs_domain *dom);
 
+/* ---------------------------------------------------------- observer */
+
+/*
+ * A GP observer: the writer-side events of one domain, delivered as they
+ * happen, for tracing and profiling (the Java binding turns them into JFR
+ * events). Nothing on the read side changes; with no observer installed a
+ * GP, a callback batch and a force() each cost one relaxed load and a
+ * branch more.
+ */
+
+/* One grace period, as it ended. */
+typedef struct qs_gp_record {
+    uint64_t number;          /* the GP's number (1, 2, ... in start order) */
+    uint64_t start_ns;        /* CLOCK_MONOTONIC when it began (ns) */
+    uint64_t duration_ns;     /* from its start to its end */
+    int32_t policy;           /* the domain's qs_policy */
+    int32_t fqs;              /* 1 if it entered the force-quiescent state */
+    int32_t cause;            /* the qs_fqs_cause (QS_FQS_NONE unless fqs) */
+    uint32_t readers_waited;  /* readers its first scan found inside a
+                                 section that began before it (0: no wait) */
+    int32_t expedited;        /* 1 if a direct synchronize() waited for it */
+    uint32_t polls;           /* poll periods it slept (normal state) */
+    uint32_t notifier_calls;  /* force notifiers it fired */
+    uint32_t reserved;
+    uint64_t fqs_ns;          /* CLOCK_MONOTONIC when it entered FQS (0 unless fqs) */
+} qs_gp_record;
+
+/* One batch of callbacks the worker ran after a grace period. */
+typedef struct qs_batch_record {
+    uint32_t count;           /* callbacks (and tokens) in the batch */
+    uint32_t reserved;
+    uint64_t start_ns;        /* CLOCK_MONOTONIC when the first one began */
+    uint64_t duration_ns;     /* from the first one's start to the last one's end */
+} qs_batch_record;
+
+typedef void (*qs_gp_end_fn)(const qs_gp_record *rec, void *opaque);
+typedef void (*qs_batch_end_fn)(const qs_batch_record *rec, void *opaque);
+typedef void (*qs_force_fn)(void *opaque);
+
+/*
+ * What to call, and with what. A NULL function pointer: that event is not
+ * wanted. The records are valid during the call only. Where they run:
+ *   on_gp_end  on the thread that ran the GP (the worker, or a
+ *              synchronize() caller), once every reader it waited for has
+ *              left, with no domain mutex held, and before the GP counts
+ *              as completed: every synchronize() (and callback batch) that
+ *              waited for it returns after the call, and calls for one
+ *              domain never overlap;
+ *   on_batch   on the worker, after the batch's last callback returned;
+ *   on_force   on the qs_force caller's thread (LEGACY too, where force
+ *              does nothing else).
+ * They must be quick and must not call qs_set_observer or free the domain;
+ * anything else is allowed (they run with no domain mutex held).
+ */
+typedef struct qs_observer {
+    qs_gp_end_fn on_gp_end;
+    qs_batch_end_fn on_batch;
+    qs_force_fn on_force;
+    void *opaque;
+} qs_observer;
+
+/*
+ * Install (a copy of) `obs` as the domain's observer, replacing any; NULL
+ * uninstalls. Calls already running may still finish with the previous
+ * observer; calls that start after the return use the new one.
+ * Returns 0, -EINVAL (dom NULL), -ENOMEM (nothing changes then).
+ */
+int qs_set_observer(qs_domain *dom, const qs_observer *obs);
+
 /*
  * Stall warnings (issue 15). While a GP waits for readers, the writer
  * (the call worker or a synchronize caller) looks at the clock before

@@ -26,9 +26,13 @@ module dev.quiesce {
     requires static com.sun.jna;
     requires dev.quiesce.bindings;
     requires dev.quiesce.nativelib;
+    // JFR events (dev.quiesce.jfr): the event classes extend jdk.jfr.Event.
+    requires transitive jdk.jfr;
 
     exports dev.quiesce;
     exports dev.quiesce.spi;
+    exports dev.quiesce.jfr;
+    exports dev.quiesce.trace;
 
     // The Java engine machines, which the pure-Java backend runs: the twin
     // (quiesce-twin) drives them step by step against the C engine.

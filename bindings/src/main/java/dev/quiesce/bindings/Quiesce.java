@@ -3589,6 +3589,67 @@ public class Quiesce extends Quiesce$shared {
         }
     }
 
+    private static class qs_set_observer {
+        public static final FunctionDescriptor DESC = FunctionDescriptor.of(
+            Quiesce.C_INT,
+            Quiesce.C_POINTER,
+            Quiesce.C_POINTER
+        );
+
+        public static final MemorySegment ADDR = SYMBOL_LOOKUP.findOrThrow("qs_set_observer");
+
+        public static final MethodHandle HANDLE = Linker.nativeLinker().downcallHandle(ADDR, DESC);
+    }
+
+    /**
+     * Function descriptor for:
+     * {@snippet lang=c :
+     * int qs_set_observer(qs_domain *dom, const qs_observer *obs)
+     * }
+     */
+    public static FunctionDescriptor qs_set_observer$descriptor() {
+        return qs_set_observer.DESC;
+    }
+
+    /**
+     * Downcall method handle for:
+     * {@snippet lang=c :
+     * int qs_set_observer(qs_domain *dom, const qs_observer *obs)
+     * }
+     */
+    public static MethodHandle qs_set_observer$handle() {
+        return qs_set_observer.HANDLE;
+    }
+
+    /**
+     * Address for:
+     * {@snippet lang=c :
+     * int qs_set_observer(qs_domain *dom, const qs_observer *obs)
+     * }
+     */
+    public static MemorySegment qs_set_observer$address() {
+        return qs_set_observer.ADDR;
+    }
+
+    /**
+     * {@snippet lang=c :
+     * int qs_set_observer(qs_domain *dom, const qs_observer *obs)
+     * }
+     */
+    public static int qs_set_observer(MemorySegment dom, MemorySegment obs) {
+        var mh$ = qs_set_observer.HANDLE;
+        try {
+            if (TRACE_DOWNCALLS) {
+                traceDowncall("qs_set_observer", dom, obs);
+            }
+            return (int)mh$.invokeExact(dom, obs);
+        } catch (Error | RuntimeException ex) {
+           throw ex;
+        } catch (Throwable ex$) {
+           throw new AssertionError("should not reach here", ex$);
+        }
+    }
+
     private static class qs_set_stall_handler {
         public static final FunctionDescriptor DESC = FunctionDescriptor.of(
             Quiesce.C_INT,

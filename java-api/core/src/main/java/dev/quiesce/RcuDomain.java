@@ -1,6 +1,7 @@
 package dev.quiesce;
 
 import dev.quiesce.internal.Backends;
+import dev.quiesce.internal.JfrBridge;
 import dev.quiesce.spi.BackendDomain;
 import dev.quiesce.spi.BackendReader;
 import dev.quiesce.spi.DomainConfig;
@@ -192,6 +193,12 @@ public final class RcuDomain implements AutoCloseable {
         this.config = config;
         this.callbacks = new Callbacks(handler);
         this.impl = attached != null ? attached : backend.open(config);
+        if (attached == null) {
+            // JFR events (dev.quiesce.jfr) while a recording runs; writer side
+            // only. Not for an attached domain: its observer belongs to its
+            // C owner, and nothing would uninstall ours at detach.
+            JfrBridge.attach(this, impl, "RcuDomain[" + backend.kind().id() + "]", config.policy().name());
+        }
         this.registry = new ReaderRegistry(this, impl);
         this.slots = registry.slots;
         this.local = registry.local;

@@ -55,6 +55,11 @@ final class ReaderRegistry {
     /* Written under lifecycleLock; read anywhere. */
     volatile Lifecycle state = Lifecycle.OPEN;
 
+    /** The domain this registry belongs to. */
+    RcuDomain domain() {
+        return domain;
+    }
+
     ReaderRegistry(RcuDomain domain, BackendDomain impl) {
         this.domain = domain;
         this.impl = impl;

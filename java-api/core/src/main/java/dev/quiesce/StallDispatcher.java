@@ -1,6 +1,7 @@
 package dev.quiesce;
 
 import dev.quiesce.RcuDomain.Reader;
+import dev.quiesce.internal.JfrBridge;
 import dev.quiesce.spi.StallInfo;
 import java.lang.System.Logger.Level;
 import java.time.Duration;
@@ -90,6 +91,9 @@ final class StallDispatcher implements Consumer<StallInfo> {
      * commit is one line here; keep additions quick and non-blocking).
      */
     void dispatch(StallReport report) {
+        // JFR: a dev.quiesce.Stall event while a recording has it enabled.
+        JfrBridge.stall(registry.domain(), report.policy().name(), report.gpNumber(), report.waited().toNanos(),
+                report.totalReaders(), report::toString);
         try {
             executor.execute(() -> deliver(report));
         } catch (RejectedExecutionException e) {

@@ -6,8 +6,10 @@ import dev.quiesce.RcuReference;
 import dev.quiesce.ReadSection;
 import dev.quiesce.Registration;
 import dev.quiesce.Stats;
+import dev.quiesce.trace.TraceRecorder;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.Map;
 import java.util.Random;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CountDownLatch;
@@ -54,8 +56,13 @@ final class JvmStall extends StallRunner {
 
     @Override
     StallResult run(StallMode mode, StallSettings s, Progress progress) throws Exception {
-        try (RcuDomain rcu = RcuDomain.builder().backend(backend).policy(mode.policy)
-                .workerSliceMicros(s.workerSliceMicros()).build()) {
+        Warnings seen = warnings(mode);
+        RcuDomain.Builder rb = RcuDomain.builder().backend(backend).policy(mode.policy)
+                .workerSliceMicros(s.workerSliceMicros());
+        if (!stallWarning.isZero()) {
+            rb.stallTimeout(stallWarning).onStall(r -> seen.add(r.toString()));
+        }
+        try (RcuDomain rcu = rb.build()) {
             long[] ram = new long[1 << 17];
             RcuReference<View> map = new RcuReference<>(rcu, new View(ram, null));
             AtomicBoolean stop = new AtomicBoolean();
@@ -65,13 +72,23 @@ final class JvmStall extends StallRunner {
             List<Thread> vcpus = new ArrayList<>();
             for (int i = 0; i < s.vcpus(); i++) {
                 int seed = i;
+                int vcpuTrack = trace != null ? trace.track(mode.label + " vCPU " + i) : 0;
                 Thread t = new Thread(() -> vcpu(rcu, map, s.slice().toNanos(), stop, kicks, poisonHits, registered,
-                        seed), "vcpu-" + i);
+                        seed, trace, vcpuTrack), "vcpu-" + i);
                 t.setDaemon(true);
                 t.start();
                 vcpus.add(t);
             }
             registered.await();
+            Registration traced = null;
+            if (trace != null) {
+                try {
+                    traced = trace.record(rcu, mode.label);
+                } catch (UnsupportedOperationException noEvents) {
+                    // JNA: the trace keeps the unmaps and sections, without GPs.
+                }
+            }
+            int unmapTrack = trace != null ? trace.track(mode.label + " unmaps") : 0;
             Blob blob = new Blob(s.blobSize());
             Random rnd = new Random(s.seed());
             Histogram h = StallResult.newHistogram();
@@ -109,6 +126,9 @@ final class JvmStall extends StallRunner {
                         rcu.drain();
                         end = done.get(60, TimeUnit.SECONDS);
                     }
+                    if (trace != null) {
+                        trace.span(unmapTrack, "unmap", "unmap", start, end, Map.of("i", i));
+                    }
                     blob = new Blob(s.blobSize()); // the device allocates afresh; the old one is gone
                     record(h, lat, i, end - start);
                     tick(progress, mode, i + 1, s.unmaps(), end - start);
@@ -117,6 +137,9 @@ final class JvmStall extends StallRunner {
                 stop.set(true);
                 for (Thread t : vcpus) {
                     t.join();
+                }
+                if (traced != null) {
+                    traced.close();
                 }
             }
             double seconds = (System.nanoTime() - t0) / 1e9;
@@ -132,7 +155,8 @@ final class JvmStall extends StallRunner {
     /* A vCPU: long read sections over the current view, left at the end of the slice or on a kick. */
     @SuppressWarnings("try") // the notifier registration lives as long as the loop
     private static void vcpu(RcuDomain rcu, RcuReference<View> map, long sliceNs, AtomicBoolean stop, AtomicLong kicks,
-                             AtomicLong poisonHits, CountDownLatch registered, int seed) {
+                             AtomicLong poisonHits, CountDownLatch registered, int seed, TraceRecorder trace,
+                             int track) {
         AtomicBoolean exitRequest = new AtomicBoolean();
         try (Registration n = rcu.onForce(() -> {
             kicks.incrementAndGet();
@@ -143,8 +167,9 @@ final class JvmStall extends StallRunner {
             long sink = 0;
             while (!stop.get()) {
                 boolean kicked = false;
+                long start;
                 try (ReadSection section = rcu.read()) {
-                    long start = System.nanoTime();
+                    start = System.nanoTime();
                     for (int n2 = 0;; n2++) {
                         View v = map.get(section);
                         x ^= x << 13;
@@ -169,6 +194,10 @@ final class JvmStall extends StallRunner {
                             }
                         }
                     }
+                }
+                if (trace != null) {
+                    // Every section (no sampling needed here: the thread times its own).
+                    trace.span(track, "read section", "vcpu", start, System.nanoTime(), Map.of("kicked", kicked));
                 }
                 if (kicked) {
                     exitRequest.set(false);

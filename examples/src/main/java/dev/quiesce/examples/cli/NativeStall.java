@@ -1,11 +1,13 @@
 package dev.quiesce.examples.cli;
 
+import dev.quiesce.Registration;
 import dev.quiesce.Stats;
 import dev.quiesce.emu.GpuCommand;
 import dev.quiesce.emu.GpuConfig;
 import dev.quiesce.emu.GpuDevice;
 import dev.quiesce.emu.Machine;
 import dev.quiesce.emu.Response;
+import java.util.Map;
 import java.util.Random;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.TimeUnit;
@@ -22,12 +24,20 @@ final class NativeStall extends StallRunner {
 
     @Override
     StallResult run(StallMode mode, StallSettings s, Progress progress) throws Exception {
-        try (Machine m = Machine.builder().vcpus(s.vcpus()).slice(s.slice()).policy(mode.policy)
+        Warnings seen = warnings(mode);
+        Machine.Builder mb = Machine.builder().vcpus(s.vcpus()).slice(s.slice()).policy(mode.policy)
                 .workerSliceMicros(s.workerSliceMicros())
-                .gpu(GpuConfig.DEFAULTS.withForceOnUnmap(mode.forceOnUnmap)).build()) {
+                .gpu(GpuConfig.DEFAULTS.withForceOnUnmap(mode.forceOnUnmap));
+        if (!stallWarning.isZero()) {
+            mb.stallTimeout(stallWarning, seen::add);
+        }
+        try (Machine m = mb.build()) {
             GpuDevice gpu = m.gpu();
             gpu.execute(GpuCommand.createBlob(1).hostMemory().mappable().size(s.blobSize()).build()).requireOk();
             m.start();
+            Registration traced = trace != null ? m.trace(trace, mode.label) : null;
+            VcpuSampler sampler = trace != null ? new VcpuSampler(m, trace, mode.label) : null;
+            int unmapTrack = trace != null ? trace.track(mode.label + " unmaps") : 0;
             Random rnd = new Random(s.seed());
             Histogram h = StallResult.newHistogram();
             long[] lat = new long[s.unmaps()];
@@ -51,6 +61,7 @@ final class NativeStall extends StallRunner {
                     m.drain(); // busy vCPUs under LEGACY: only a drain gets the map's GP through
                 }
                 pause(rnd);
+                long submitted = System.nanoTime();
                 CompletableFuture<Response> unmap = gpu.submit(GpuCommand.unmapBlob(1));
                 Response r;
                 try {
@@ -65,6 +76,10 @@ final class NativeStall extends StallRunner {
                 }
                 r.requireOk();
                 if (i >= 0) {
+                    if (trace != null) {
+                        trace.span(unmapTrack, "unmap", "unmap", submitted, submitted + r.latencyNanos(),
+                                Map.of("i", i, "stalled", r.latencyNanos() >= s.stallTimeout().toNanos()));
+                    }
                     record(h, lat, i, r.latencyNanos());
                     tick(progress, mode, i + 1, s.unmaps(), r.latencyNanos());
                 }
@@ -75,6 +90,12 @@ final class NativeStall extends StallRunner {
                 t0 = System.nanoTime();
             }
             double seconds = (System.nanoTime() - t0) / 1e9;
+            if (sampler != null) {
+                sampler.close();
+            }
+            if (traced != null) {
+                traced.close();
+            }
             Stats r1 = m.rcuStats();
             long kicks = m.machineStats().total().kicks() - k0;
             return new StallResult(mode, lat, h, r1.gps() - r0.gps(), r1.gpsFqs() - r0.gpsFqs(),

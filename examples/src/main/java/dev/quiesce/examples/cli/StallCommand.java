@@ -2,6 +2,7 @@ package dev.quiesce.examples.cli;
 
 import dev.quiesce.Backend;
 import dev.quiesce.spi.DomainConfig;
+import dev.quiesce.trace.TraceRecorder;
 import java.io.PrintWriter;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -86,6 +87,19 @@ final class StallCommand implements Callable<Integer> {
                     + " compiled the driver's loop before the figures start (default: ${DEFAULT-VALUE})")
     int warmup;
 
+    @Option(names = "--stall-warning", paramLabel = "TIME", defaultValue = "20ms", converter = DurationConverter.class,
+            description = "RCU stall warnings: a grace period still waiting for readers this long after it began"
+                    + " is reported; the demo prints how many each mode saw and the first one (LEGACY's and FQS's"
+                    + " GPs wait about one vCPU slice for busy vCPUs, with a long tail; FQS+force's well under a"
+                    + " millisecond); 0 turns them off (default: ${DEFAULT-VALUE})")
+    Duration stallWarning;
+
+    @Option(names = "--trace", paramLabel = "FILE",
+            description = "also write a Chrome Trace Event / Perfetto JSON trace of every mode: grace periods,"
+                    + " FQS entries with their cause, force() kicks, unmap request to completion, vCPU read"
+                    + " sections (sampled on the native emulator); open it in https://ui.perfetto.dev")
+    Path trace;
+
     @Option(names = "--seed", paramLabel = "S", defaultValue = "1", description = "seed of the random waits (default: ${DEFAULT-VALUE})")
     long seed;
 
@@ -120,6 +134,10 @@ final class StallCommand implements Callable<Integer> {
                 + " call worker slice %s%n%n", runner.description(),
                 workerSliceMicros == 0 ? "kernel default" : workerSliceMicros + " us");
         o.flush();
+        if (trace != null) {
+            runner.trace = TraceRecorder.create();
+        }
+        runner.stallWarning = stallWarning;
         Progress progress = new Progress(e);
         List<StallResult> results = new ArrayList<>();
         for (StallMode mode : todo) {
@@ -150,6 +168,17 @@ final class StallCommand implements Callable<Integer> {
             o.println("  unmap p99 inside the device (C clock): " + String.join(", ", parts));
         }
         summary(o, results);
+        stallWarnings(o, results, runner);
+        if (runner.trace != null) {
+            Path parent = trace.toAbsolutePath().getParent();
+            if (parent != null) {
+                Files.createDirectories(parent);
+            }
+            runner.trace.write(trace);
+            o.printf(Locale.ROOT, "%n  trace: %s (%d events%s; open in https://ui.perfetto.dev or chrome://tracing)%n",
+                    trace, runner.trace.eventCount(),
+                    runner.trace.dropped() > 0 ? ", " + runner.trace.dropped() + " dropped" : "");
+        }
         if (!out.toString().equals("none")) {
             String title = "virtio-gpu blob unmap latency: RCU reclamation with " + vcpus + " busy vCPU"
                     + (vcpus == 1 ? "" : "s");
@@ -166,6 +195,30 @@ final class StallCommand implements Callable<Integer> {
         }
         o.flush();
         return 0;
+    }
+
+    /* Item 5 of issue 15: what the RCU's own stall detector said about each mode. */
+    private void stallWarnings(PrintWriter o, List<StallResult> results, StallRunner runner) {
+        if (stallWarning.isZero()) {
+            return;
+        }
+        o.println();
+        o.printf(Locale.ROOT, "  RCU stall warnings (stall timeout %s: a grace period still waiting for readers that"
+                + " long after it%n  began is reported, again at 3x. LEGACY's unmaps wait mostly in the worker's"
+                + " pre-polls, before%n  its GP starts; the GPs themselves wait about one vCPU slice, with a long"
+                + " tail that trips the%n  detector. FQS+force kicks the vCPUs at once, so its GPs never get near"
+                + " it):%n", DurationConverter.format(stallWarning));
+        for (StallResult r : results) {
+            StallRunner.Warnings w = runner.warnings(r.mode());
+            int n = w.count.get();
+            o.printf(Locale.ROOT, "    %-10s %5d warning%s%s%n", r.mode().label, n, n == 1 ? "" : "s",
+                    n > 0 ? "; the first:" : "");
+            if (n > 0 && w.first != null) {
+                for (String line : w.first.strip().split("\n")) {
+                    o.println("      | " + line);
+                }
+            }
+        }
     }
 
     private static void summary(PrintWriter o, List<StallResult> results) {

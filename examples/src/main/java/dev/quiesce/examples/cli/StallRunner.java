@@ -1,5 +1,11 @@
 package dev.quiesce.examples.cli;
 
+import dev.quiesce.trace.TraceRecorder;
+import java.time.Duration;
+import java.util.Map;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.atomic.AtomicInteger;
+
 import java.util.Locale;
 import java.util.Random;
 import java.util.concurrent.locks.LockSupport;
@@ -12,6 +18,32 @@ import org.HdrHistogram.Histogram;
  * unmap, and record how long the unmap took to be answered.
  */
 abstract class StallRunner {
+
+    /** Where --trace records (GP spans, FQS entries, forces, unmaps, vCPU sections); null: no trace. */
+    TraceRecorder trace;
+
+    /** The RCU stall-warning timeout (--stall-warning); zero: off. */
+    Duration stallWarning = Duration.ZERO;
+
+    /** Stall warnings seen per mode: how many, and the first one's text. */
+    final Map<StallMode, Warnings> warnings = new ConcurrentHashMap<>();
+
+    /** One mode's stall warnings. Reports arrive on the GP writer's thread: only count and keep the first. */
+    static final class Warnings {
+        final AtomicInteger count = new AtomicInteger();
+        volatile String first;
+
+        void add(String text) {
+            if (count.getAndIncrement() == 0) {
+                first = text;
+            }
+        }
+    }
+
+    /** This mode's warnings, created empty on first use. */
+    Warnings warnings(StallMode mode) {
+        return warnings.computeIfAbsent(mode, m -> new Warnings());
+    }
 
     /** Runs one mode. */
     abstract StallResult run(StallMode mode, StallSettings s, Progress progress) throws Exception;

@@ -1,5 +1,6 @@
 package dev.quiesce.purejava;
 
+
 import dev.quiesce.engine.FqsCause;
 import dev.quiesce.engine.GpAction;
 import dev.quiesce.engine.GpInput;
@@ -11,6 +12,7 @@ import dev.quiesce.engine.ReaderState;
 import dev.quiesce.engine.Stats;
 import dev.quiesce.engine.WorkerAction;
 import dev.quiesce.engine.WorkerMachine;
+import dev.quiesce.internal.GpObserver;
 import dev.quiesce.spi.StallInfo;
 import java.lang.invoke.MethodHandles;
 import java.lang.invoke.VarHandle;
@@ -171,6 +173,14 @@ public final class PureDomain implements AutoCloseable {
     private final AtomicLong gpsNoReaders = new AtomicLong();
     private final AtomicLong gpLatSumNs = new AtomicLong();
     private final AtomicLongArray gpLatHist = new AtomicLongArray(Stats.HIST_BUCKETS);
+
+    /* The GP observer (null: none); read once per GP, batch and force().
+     * Volatile: an observer set by one thread is seen whole by the others. */
+    private volatile GpObserver observer;
+    /* syncLock: the running GP's first-scan count of blocking readers. */
+    private int gpReadersWaited;
+    /* syncLock: when the running GP entered FQS. */
+    private long gpFqsNanos;
 
     /**
      * A domain with {@code params}. Mirrors {@code qs_domain_new}. Starts no thread.
@@ -365,6 +375,7 @@ public final class PureDomain implements AutoCloseable {
             r.kicks = 0;
         }
         gp.begin(expedited);
+        boolean firstScan = true; /* observer: readersWaited */
         Stall stall = new Stall(gpNumber, t0);
 
         for (;;) {
@@ -416,6 +427,10 @@ public final class PureDomain implements AutoCloseable {
             }
             toCheck.subList(remaining, toCheck.size()).clear();
 
+            if (firstScan) {
+                gpReadersWaited = remaining;
+                firstScan = false;
+            }
             GpAction act = gp.afterScan(new GpInput(remaining, pend, drn, frc));
             switch (act) {
                 case DONE:
@@ -443,6 +458,7 @@ public final class PureDomain implements AutoCloseable {
                     }
                     break;
                 case FORCE:
+                    gpFqsNanos = System.nanoTime();
                     gpsFqs.incrementAndGet();
                     fqsByCause.incrementAndGet(gp.cause().value());
                     for (PureReader r : toCheck) {
@@ -564,6 +580,14 @@ public final class PureDomain implements AutoCloseable {
 
     /** Run one grace period now. Only one runs at a time (gpRunning). Mirrors {@code gp_execute}. */
     private void gpExecute(boolean expedited, long gpNumber) {
+        GpObserver o;
+        long t0;
+        long t1;
+        long notes;
+        FqsCause cause = FqsCause.NONE;
+        int readersWaited = 0;
+        int gpPolls = 0;
+        long fqsAt = 0;
         syncLock.lock();
         try {
             /* W1: the caller's earlier stores (unpublishing what it will
@@ -572,23 +596,41 @@ public final class PureDomain implements AutoCloseable {
             VarHandle.fullFence();
             registryLock.lock();
             try {
-                long t0 = System.nanoTime();
+                t0 = System.nanoTime();
+                notes = notifierCalls.get();
                 if (!registry.isEmpty()) {
                     long g = (long) GP_CTR.getOpaque(this);
                     GP_CTR.setRelease(this, g + ReaderState.GP_STEP);
                     waitForReaders(expedited, gpNumber, t0);
-                    recordLatency(System.nanoTime() - t0);
+                    /* Observer, as in C: the GP machine keeps the ended GP's
+                     * cause and polls; notifiers fire only under syncLock. */
+                    cause = gp.cause();
+                    readersWaited = gpReadersWaited;
+                    gpPolls = gp.polls();
+                    fqsAt = gpFqsNanos;
+                    t1 = System.nanoTime();
+                    recordLatency(t1 - t0);
                 } else {
                     /* Like the runtime: nothing to wait for, kept out of the
                      * latency fields (they would drag the percentiles to ~0). */
+                    t1 = System.nanoTime();
                     gpsNoReaders.incrementAndGet();
                 }
                 gps.incrementAndGet();
+                notes = notifierCalls.get() - notes;
+                o = observer;
             } finally {
                 registryLock.unlock();
             }
         } finally {
             syncLock.unlock();
+        }
+        if (o != null) {
+            /* After the locks, before the GP counts as completed (as in C).
+             * gpNumber is the GP we claimed (gpStarted when we did). */
+            o.gracePeriodEnded(gpNumber, t0, t1 - t0, params.policy().value(), cause != FqsCause.NONE,
+                    cause.value(), readersWaited, expedited || cause == FqsCause.EXPEDITED, gpPolls, (int) notes,
+                    cause != FqsCause.NONE ? fqsAt : 0);
         }
     }
 
@@ -793,6 +835,8 @@ public final class PureDomain implements AutoCloseable {
             /* Only the worker stores it: later force() calls stay unanswered. */
             forceAnswered.set(forcesSeen);
             w.gpDone();
+            GpObserver bo = observer;
+            long b0 = bo != null ? System.nanoTime() : 0;
             for (int i = 0, n = w.batch(); i < n; i++) {
                 Runnable fn = queue.popWait();
                 pending.decrementAndGet();
@@ -804,6 +848,9 @@ public final class PureDomain implements AutoCloseable {
                 } catch (Throwable t) {
                     uncaught(t);
                 }
+            }
+            if (bo != null && w.batch() > 0) {
+                bo.batchEnded(w.batch(), b0, System.nanoTime() - b0);
             }
             w.batchDone();
         }
@@ -886,12 +933,27 @@ public final class PureDomain implements AutoCloseable {
     }
 
     /**
+     * Installs the writer-side observer ({@code qs_set_observer}), replacing
+     * any; {@code null} uninstalls. Calls already under way may still reach
+     * the previous one.
+     *
+     * @param o the observer, or {@code null}
+     */
+    void setObserver(GpObserver o) {
+        observer = o;
+    }
+
+    /**
      * Ask the current (or next) GP to enter the force-quiescent state and
      * wake the worker. No effect under LEGACY (force() did not exist before
      * the seed) except the count. Mirrors {@code qs_force}.
      */
     public void force() {
         forces.incrementAndGet();
+        GpObserver o = observer;
+        if (o != null) {
+            o.forced();
+        }
         if (params.policy() == Policy.LEGACY) {
             return;
         }

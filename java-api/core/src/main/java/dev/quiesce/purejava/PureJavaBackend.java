@@ -1,5 +1,7 @@
 package dev.quiesce.purejava;
 
+import dev.quiesce.internal.GpObserver;
+
 import dev.quiesce.Backend;
 import dev.quiesce.ErrorCode;
 import dev.quiesce.engine.Params;
@@ -55,13 +57,18 @@ public final class PureJavaBackend implements RcuBackend {
         return r;
     }
 
-    private static final class Domain implements BackendDomain {
+    private static final class Domain implements BackendDomain, GpObserver.Observable {
         private final PureDomain dom;
         private final long stallTimeoutNs;
 
         Domain(PureDomain dom, long stallTimeoutNs) {
             this.dom = dom;
             this.stallTimeoutNs = stallTimeoutNs;
+        }
+
+        @Override
+        public void setObserver(GpObserver observer) {
+            dom.setObserver(observer);
         }
 
         @Override

@@ -3,6 +3,7 @@ package dev.quiesce.ffm;
 import dev.quiesce.ErrorCode;
 import dev.quiesce.bindings.Quiesce;
 import dev.quiesce.bindings.qs_stats;
+import dev.quiesce.internal.GpObserver;
 import dev.quiesce.spi.BackendDomain;
 import dev.quiesce.spi.BackendReader;
 import dev.quiesce.internal.NativeStalls;
@@ -33,12 +34,12 @@ import java.util.function.Consumer;
  * {@link #close()} waits for the callbacks queued through it and frees
  * nothing of the native domain.
  */
-final class FfmDomain implements BackendDomain {
+final class FfmDomain implements BackendDomain, GpObserver.Observable {
 
     private static final Linker LINKER = Linker.nativeLinker();
-    /* Tiny downcalls that neither block nor call back: no thread-state transition. */
-    private static final MethodHandle FORCE = LINKER.downcallHandle(Quiesce.qs_force$address(),
-            Quiesce.qs_force$descriptor(), Linker.Option.critical(false));
+    /* A tiny downcall that neither blocks nor calls back: no thread-state
+     * transition. (qs_force is no longer one: with an observer installed it
+     * calls on_force, and a critical downcall must not upcall.) */
     private static final MethodHandle STATS_GET = LINKER.downcallHandle(Quiesce.qs_stats_get$address(),
             Quiesce.qs_stats_get$descriptor(), Linker.Option.critical(false));
 
@@ -52,6 +53,8 @@ final class FfmDomain implements BackendDomain {
     /* Readers retired under a live owner and left to their Cleaner: they keep
      * gp_ctr's memory in use, so close() then leaves the domain's to ours. */
     final AtomicInteger deferredRecords = new AtomicInteger();
+    /* The native observer's id (FfmObserver), 0: none. Guarded by `this`. */
+    private long observerId;
     /* Stall reports: tid -> Java thread, and this domain's sink by id. */
     private final NativeStalls stalls = new NativeStalls();
     /* Java callbacks as native tokens; null until the first call(). */
@@ -146,13 +149,13 @@ final class FfmDomain implements BackendDomain {
 
     @Override
     public void force() {
-        try {
-            FORCE.invokeExact(dom);
-        } catch (RuntimeException | Error e) {
-            throw e;
-        } catch (Throwable t) {
-            throw new AssertionError(t);
-        }
+        // Not critical: with an observer installed, qs_force upcalls (on_force).
+        Quiesce.qs_force(dom);
+    }
+
+    @Override
+    public synchronized void setObserver(GpObserver observer) {
+        observerId = FfmObserver.install(dom, observer, observerId);
     }
 
     /* Polled GPs: plain downcalls (qs_poll_state takes a mutex, never waits for a GP). */

@@ -51,7 +51,7 @@ class ModulePathTest {
     static final String API_PROPERTY = "qs.test.api.module";
 
     /** Packages a user of the library needs. */
-    private static final Set<String> EXPORTED = Set.of("dev.quiesce", "dev.quiesce.spi");
+    private static final Set<String> EXPORTED = Set.of("dev.quiesce", "dev.quiesce.spi", "dev.quiesce.jfr", "dev.quiesce.trace");
     /** Packages only the other quiesce modules need, exported to them alone. */
     private static final Map<String, Set<String>> EXPORTED_TO = Map.of(
             "dev.quiesce.engine", Set.of("dev.quiesce.twin"),
@@ -78,7 +78,8 @@ class ModulePathTest {
                 .collect(Collectors.toMap(Requires::name, Requires::modifiers));
         assertThat(requires).containsEntry("com.sun.jna", Set.of(Requires.Modifier.STATIC))
                 .containsEntry("dev.quiesce.bindings", Set.of())
-                .containsEntry("dev.quiesce.nativelib", Set.of());
+                .containsEntry("dev.quiesce.nativelib", Set.of())
+                .containsEntry("jdk.jfr", Set.of(Requires.Modifier.TRANSITIVE));
 
         Set<String> exported = d.exports().stream().filter(e -> !e.isQualified())
                 .map(Exports::source).collect(Collectors.toSet());

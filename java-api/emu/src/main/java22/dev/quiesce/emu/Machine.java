@@ -4,7 +4,12 @@ import dev.quiesce.ErrorCode;
 import dev.quiesce.Policy;
 import dev.quiesce.Stats;
 import dev.quiesce.bindings.Quiesce;
+import dev.quiesce.Registration;
 import dev.quiesce.ffm.FfmBackend;
+import dev.quiesce.ffm.FfmObserver;
+import dev.quiesce.internal.GpObserver;
+import dev.quiesce.internal.ObserverHub;
+import dev.quiesce.trace.TraceRecorder;
 import dev.quiesce.spi.DomainConfig;
 import dev.quiesce.bindings.qs_machine_config;
 import dev.quiesce.bindings.qs_machine_stats;
@@ -67,6 +72,10 @@ public final class Machine implements AutoCloseable {
     private final Workload workload;
     private final Policy policy;
     private final ReentrantReadWriteLock life = new ReentrantReadWriteLock();
+    /* The stall consumer's id (MachineStalls), 0: none. */
+    private final long stallsId;
+    /* The domain's observers (trace recorders); created on first use, under `this`. */
+    private ObserverHub hub;
     /* OPEN until close() frees the native objects; written under life's write lock. */
     private Lifecycle state = Lifecycle.OPEN;
 
@@ -124,6 +133,7 @@ public final class Machine implements AutoCloseable {
             throw e;
         }
         this.gpu = device;
+        this.stallsId = b.onStall != null ? MachineStalls.install(dom, b.onStall) : 0;
         if (b.start) {
             start();
         }
@@ -150,6 +160,7 @@ public final class Machine implements AutoCloseable {
         private Workload workload = Workload.DEFAULT;
         /* The RCU tunables of the machine's domain; DomainConfig's constructor checks each. */
         private DomainConfig rcu = DomainConfig.defaults(Policy.FQS);
+        private java.util.function.Consumer<String> onStall;
         private GpuConfig gpu = GpuConfig.DEFAULTS;
         private boolean start;
 
@@ -274,9 +285,28 @@ public final class Machine implements AutoCloseable {
         }
 
         /**
+         * Turns on the domain's stall warnings: a grace period still waiting
+         * for readers {@code timeout} after it began (and again at three
+         * times that) is reported, as the C library's text block, to
+         * {@code onStall}, on the GP writer's thread with its mutexes held:
+         * it must be quick and must not call into the machine.
+         *
+         * @param timeout the stall timeout (whole milliseconds; 0 turns warnings off)
+         * @param onStall receives each report's text
+         * @return this builder
+         * @throws IllegalArgumentException if the timeout is out of range
+         */
+        public Builder stallTimeout(java.time.Duration timeout, java.util.function.Consumer<String> onStall) {
+            Objects.requireNonNull(timeout, "timeout");
+            rcu = rcu.withStallTimeoutMillis(timeout.toMillis());
+            this.onStall = Objects.requireNonNull(onStall, "onStall");
+            return this;
+        }
+
+        /**
          * The virtio-gpu device's configuration.
          *
-         * @param config the virtio-gpu device's configuration
+         * @param config the device's configuration
          * @return this builder
          */
         public Builder gpu(GpuConfig config) {
@@ -646,6 +676,9 @@ public final class Machine implements AutoCloseable {
             state = Lifecycle.CLOSED;
             ErrorCode.check(Quiesce.qs_machine_free(machine), "qs_machine_free");
             ErrorCode.check(Quiesce.qs_domain_free(dom), "qs_domain_free");
+            if (stallsId != 0) {
+                MachineStalls.remove(stallsId); // the domain is gone: no more reports
+            }
         } finally {
             life.writeLock().unlock();
         }
@@ -667,6 +700,62 @@ public final class Machine implements AutoCloseable {
         } finally {
             life.readLock().unlock();
         }
+    }
+
+    /**
+     * Records this machine's RCU domain into a trace: every grace period (a
+     * span, with its FQS entry and cause), force() call and callback batch,
+     * on tracks named after {@code name}, until the returned registration
+     * is closed (or the machine is).
+     *
+     * @param trace the recorder
+     * @param name the prefix of the tracks' names
+     * @return the registration; {@code close()} stops recording
+     * @throws IllegalStateException if the machine is closed
+     */
+    public Registration trace(TraceRecorder trace, String name) {
+        Objects.requireNonNull(trace, "trace");
+        Objects.requireNonNull(name, "name");
+        GpObserver o = new GpObserver() {
+            @Override
+            public void gracePeriodEnded(long number, long startNanos, long durationNanos, int pol, boolean fqs,
+                    int cause, int readersWaited, boolean expedited, int polls, int notifierCalls, long fqsNanos) {
+                trace.gracePeriod(name, number, startNanos, durationNanos, Policy.ofNative(pol).name(),
+                        fqs ? GpObserver.causeName(cause) : null, fqsNanos, readersWaited, expedited,
+                        notifierCalls);
+            }
+
+            @Override
+            public void batchEnded(int count, long startNanos, long durationNanos) {
+                trace.callbackBatch(name, count, startNanos, durationNanos);
+            }
+
+            @Override
+            public void forced() {
+                trace.force(name, System.nanoTime());
+            }
+        };
+        ObserverHub h = call(() -> {
+            synchronized (this) {
+                if (hub == null) {
+                    hub = new ObserverHub(FfmObserver.of(dom));
+                }
+                hub.add(o);
+                return hub;
+            }
+        });
+        return () -> {
+            // The domain is freed by close(): only remove while it lives
+            // (qs_domain_free releases the observer itself).
+            life.readLock().lock();
+            try {
+                if (state == Lifecycle.OPEN) {
+                    h.remove(o);
+                }
+            } finally {
+                life.readLock().unlock();
+            }
+        };
     }
 
     MemorySegment domainHandle() {
