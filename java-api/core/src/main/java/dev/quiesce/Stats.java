@@ -194,6 +194,29 @@ public final class Stats {
     }
 
     /**
+     * Grace periods that found no registered reader, so there was nothing to
+     * wait for. They are counted in {@link #gps()} but kept out of the
+     * latency fields ({@link #gpLatencyMaxNanos()}, the mean and the
+     * percentiles), which describe only grace periods that had readers to
+     * wait for.
+     *
+     * @return the grace periods without a reader to wait for
+     */
+    public long gpsNoReaders() {
+        return raw.gpsNoReaders();
+    }
+
+    /**
+     * Stall reports made: a grace period still waiting after the stall
+     * timeout is reported once, and again at three times it.
+     *
+     * @return the stall reports made
+     */
+    public long stalls() {
+        return raw.stalls();
+    }
+
+    /**
      * {@return the longest grace period, in nanoseconds}
      */
     public long gpLatencyMaxNanos() {
@@ -327,6 +350,7 @@ public final class Stats {
                 + ", gpLatencyMaxNanos=" + gpLatencyMaxNanos() + ", gpLatencyP99Nanos=" + gpLatencyPercentileNanos(99)
                 + ", retiredPending=" + retiredPending() + ", retiredPendingBytes=" + retiredPendingBytes()
                 + ", retiredFreed=" + retiredFreed() + ", retiredFreedBytes=" + retiredFreedBytes()
+                + ", gpsNoReaders=" + gpsNoReaders() + ", stalls=" + stalls()
                 + ", callbackExceptions=" + callbackExceptions + ", notifierExceptions=" + notifierExceptions + "]";
     }
 }

@@ -76,7 +76,8 @@ public final class JnaBackend implements RcuBackend {
 
     private static final String[] STATS_FIELDS = {
         "gps", "gps_fqs", "fqs_by_cause", "polls", "slow_unlocks", "notifier_calls", "callbacks_queued",
-        "callbacks_run", "drains", "forces", "syncs", "gp_lat_max_ns", "gp_lat_sum_ns", "gp_lat_hist"
+        "callbacks_run", "drains", "forces", "syncs", "gp_lat_max_ns", "gp_lat_sum_ns", "gp_lat_hist",
+        "gps_no_readers", "stalls"
     };
     static final long[] STATS_OFFSETS = new long[STATS_FIELDS.length];
 
@@ -172,7 +173,8 @@ public final class JnaBackend implements RcuBackend {
             long[] hist = m.getLongArray(o[13], RawStats.HIST_BUCKETS);
             return new RawStats(m.getLong(o[0]), m.getLong(o[1]), causes, m.getLong(o[3]), m.getLong(o[4]),
                     m.getLong(o[5]), m.getLong(o[6]), m.getLong(o[7]), m.getLong(o[8]), m.getLong(o[9]),
-                    m.getLong(o[10]), m.getLong(o[11]), m.getLong(o[12]), hist);
+                    m.getLong(o[10]), m.getLong(o[11]), m.getLong(o[12]), hist, 0, 0, 0, 0,
+                    m.getLong(o[14]), m.getLong(o[15]));
         }
     }
 

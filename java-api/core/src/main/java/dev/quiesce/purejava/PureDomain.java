@@ -171,6 +171,8 @@ public final class PureDomain implements AutoCloseable {
     private final AtomicLong syncs = new AtomicLong();
     private final AtomicLong gpLatMaxNs = new AtomicLong();
     private final AtomicLong gpsNoReaders = new AtomicLong();
+    /* Stall reports made (Stall.report), as the runtime's stats.stalls. */
+    private final AtomicLong stallReports = new AtomicLong();
     private final AtomicLong gpLatSumNs = new AtomicLong();
     private final AtomicLongArray gpLatHist = new AtomicLongArray(Stats.HIST_BUCKETS);
 
@@ -526,6 +528,7 @@ public final class PureDomain implements AutoCloseable {
             long now = System.nanoTime();
             boolean repeat = reports > 0;
             reports++;
+            stallReports.incrementAndGet();
             Consumer<StallInfo> sink = stallSink;
             if (sink == null) {
                 return;
@@ -548,6 +551,13 @@ public final class PureDomain implements AutoCloseable {
                 uncaught(t);
             }
         }
+    }
+
+    /**
+     * {@return the stall reports made so far (as the C runtime's {@code stats.stalls})}
+     */
+    public long stallReports() {
+        return stallReports.get();
     }
 
     /**

@@ -150,7 +150,7 @@ public final class PureJavaBackend implements RcuBackend {
             Stats s = dom.stats();
             return new RawStats(s.gps(), s.gpsFqs(), s.fqsByCause(), s.polls(), s.slowUnlocks(), s.notifierCalls(),
                     s.callbacksQueued(), s.callbacksRun(), s.drains(), s.forces(), s.syncs(), s.gpLatMaxNs(),
-                    s.gpLatSumNs(), s.gpLatHist());
+                    s.gpLatSumNs(), s.gpLatHist(), 0, 0, 0, 0, s.gpsNoReaders(), dom.stallReports());
         }
 
         @Override

@@ -24,12 +24,15 @@ import java.util.Objects;
  * @param retiredPendingBytes their bytes
  * @param retiredFreed        retired objects whose free function returned
  * @param retiredFreedBytes   their bytes
+ * @param gpsNoReaders     grace periods (counted in {@code gps}) that found no registered reader:
+ *                         nothing to wait for; kept out of the latency fields
+ * @param stalls           stall reports made
  */
 public record RawStats(long gps, long gpsFqs, long[] fqsByCause, long polls, long slowUnlocks,
                        long notifierCalls, long callbacksQueued, long callbacksRun, long drains,
                        long forces, long syncs, long gpLatMaxNs, long gpLatSumNs, long[] gpLatHist,
                        long retiredPending, long retiredPendingBytes, long retiredFreed,
-                       long retiredFreedBytes) {
+                       long retiredFreedBytes, long gpsNoReaders, long stalls) {
 
     /**
      * The counters of a backend without native memory under RCU: the retire
@@ -54,7 +57,7 @@ public record RawStats(long gps, long gpsFqs, long[] fqsByCause, long polls, lon
                     long notifierCalls, long callbacksQueued, long callbacksRun, long drains,
                     long forces, long syncs, long gpLatMaxNs, long gpLatSumNs, long[] gpLatHist) {
         this(gps, gpsFqs, fqsByCause, polls, slowUnlocks, notifierCalls, callbacksQueued, callbacksRun,
-                drains, forces, syncs, gpLatMaxNs, gpLatSumNs, gpLatHist, 0, 0, 0, 0);
+                drains, forces, syncs, gpLatMaxNs, gpLatSumNs, gpLatHist, 0, 0, 0, 0, 0, 0);
     }
 
     /** Number of {@code qs_fqs_cause} values ({@code QS_FQS_CAUSES}). */

@@ -209,7 +209,8 @@ final class FfmDomain implements BackendDomain, GpObserver.Observable {
                     qs_stats.callbacks_run(s), qs_stats.drains(s), qs_stats.forces(s), qs_stats.syncs(s),
                     qs_stats.gp_lat_max_ns(s), qs_stats.gp_lat_sum_ns(s),
                     qs_stats.gp_lat_hist(s).toArray(ValueLayout.JAVA_LONG), qs_stats.retired_pending(s),
-                    qs_stats.retired_pending_bytes(s), qs_stats.retired_freed(s), qs_stats.retired_freed_bytes(s));
+                    qs_stats.retired_pending_bytes(s), qs_stats.retired_freed(s), qs_stats.retired_freed_bytes(s),
+                    qs_stats.gps_no_readers(s), qs_stats.stalls(s));
         }
     }
 

@@ -775,6 +775,20 @@ abstract class RcuContract {
         await(ran);
         Thread.sleep(100);
         assertEquals(2, reports.size(), "no report after the stall ended");
+        assertEquals(2, d.stats().stalls(), "Stats counts the reports");
+    }
+
+    @Test
+    void gracePeriodsWithoutReadersAreCountedApartFromTheLatencyFields() {
+        RcuDomain d = open();
+        Stats before = d.stats();
+        d.synchronize(); // nobody registered: nothing to wait for
+        d.synchronize();
+        Stats after = d.stats();
+        assertEquals(2, after.gpsNoReaders() - before.gpsNoReaders(), after.toString());
+        assertEquals(2, after.gps() - before.gps(), after.toString());
+        assertEquals(0, after.gpLatencySumNanos(), "no-reader GPs stay out of the latency fields: " + after);
+        assertEquals(0, after.stalls());
     }
 
     @Test

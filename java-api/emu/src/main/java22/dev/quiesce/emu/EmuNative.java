@@ -49,7 +49,9 @@ final class EmuNative {
                 qs_stats.fqs_by_cause(s).toArray(ValueLayout.JAVA_LONG), qs_stats.polls(s), qs_stats.slow_unlocks(s),
                 qs_stats.notifier_calls(s), qs_stats.callbacks_queued(s), qs_stats.callbacks_run(s),
                 qs_stats.drains(s), qs_stats.forces(s), qs_stats.syncs(s), qs_stats.gp_lat_max_ns(s),
-                qs_stats.gp_lat_sum_ns(s), qs_stats.gp_lat_hist(s).toArray(ValueLayout.JAVA_LONG));
+                qs_stats.gp_lat_sum_ns(s), qs_stats.gp_lat_hist(s).toArray(ValueLayout.JAVA_LONG),
+                qs_stats.retired_pending(s), qs_stats.retired_pending_bytes(s), qs_stats.retired_freed(s),
+                qs_stats.retired_freed_bytes(s), qs_stats.gps_no_readers(s), qs_stats.stalls(s));
         return Stats.of(raw, 0, 0);
     }
 
