@@ -151,6 +151,8 @@ static void token_head_run(qs_head *h)
     uint64_t token = t->token;
     token_head_put(t);
     if (dom != NULL) {
+        /* Acquire: pairs with the release in qs_domain_set_batch_fn, as in
+         * token_run_flush. */
         qs_batch_fn fn = atomic_load_explicit(&dom->batch_fn, memory_order_acquire);
         fn(dom->batch_opaque, &token, 1);
     }
